@@ -1,0 +1,31 @@
+# All set-up happens here: `make demo` and `make test` build .venv/ when it is missing or stale.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench models clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/seqlab check
+	$(BIN)/seqlab names -n 10 --seed 0
+	$(BIN)/seqlab poem "shall i compare thee to a summer's day" --seed 0
+	$(BIN)/seqlab jazz --seed 0 --measures 8 -o demo_solo.mid
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/seqlab bench
+
+models: $(STAMP)
+	$(BIN)/python -m seqlab.models.build
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

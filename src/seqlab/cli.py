@@ -1,0 +1,75 @@
+"""The `seqlab` command: one sub-command per module in `seqlab.commands`.
+
+Each command module defines `register(subparsers)`, which adds its parser and sets `func` to a function
+taking the parsed arguments and returning an exit status. Heavy imports (music21, matplotlib) happen inside
+those functions so that `seqlab --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from seqlab import __version__
+from seqlab.errors import UserError
+
+# Order here is the order in `seqlab --help`.
+COMMAND_MODULES = [
+    "check",
+    "bench",
+    "data",
+    "train",
+    "sample",
+    "eval",
+    "names",
+    "poem",
+    "jazz",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="seqlab", description=
+        "Recurrent sequence models in NumPy, and the course's generative applications.")
+    parser.add_argument("--version", action="version", version=f"seqlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"seqlab.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command still being written
+            if exc.name == f"seqlab.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        status = args.func(args)
+    except UserError as exc:
+        sys.stderr.write(f"seqlab {args.command}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("seqlab: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
