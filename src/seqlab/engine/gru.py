@@ -1,0 +1,144 @@
+"""Gated recurrent unit over whole sequences, with exact backpropagation through time.
+
+Blocks in the columns of W_x, W_h and b follow PyTorch's order and convention r, z, n:
+
+    r = σ(x·W_xr + h·W_hr + b_r)                 reset gate (the course's Γr)
+    z = σ(x·W_xz + h·W_hz + b_z)                 keep gate; the course's update gate is Γu = 1 − z
+    n = tanh(x·W_xn + b_n + r ∗ (h·W_hn + b_hn))   reset_after=True  (PyTorch, Keras reset_after=True)
+    n = tanh(x·W_xn + b_n + (r ∗ h)·W_hn)          reset_after=False (the lecture, Keras reset_after=False)
+    h' = (1 − z) ∗ n + z ∗ h                     (the course: a⟨t⟩ = Γu ∗ c̃ + (1 − Γu) ∗ a⟨t−1⟩)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqlab.engine.activations import gate
+from seqlab.engine.lstm import _gate_grad_inplace
+from seqlab.engine.recurrent import Recurrent
+
+
+class GRU(Recurrent):
+    """GRU layer. x (T, B, D) -> out (T, B, H); state h (B, H).
+
+    Parameters: W_x (D, 3H), W_h (H, 3H), b (3H,), and b_hn (H,) when reset_after.
+    """
+
+    blocks = 3
+
+    def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
+                 recurrent_activation: str = "sigmoid", reset_after: bool = True):
+        super().__init__(input_size, hidden_size, dtype=dtype, rng=rng, recurrent_activation=recurrent_activation)
+        self.reset_after = bool(reset_after)
+        if self.reset_after:
+            self.params["b_hn"] = np.zeros(self.hidden_size, self.dtype)
+        self._init_grads()
+
+    def config(self) -> dict:
+        return {**super().config(), "reset_after": self.reset_after}
+
+    def forward(self, x, state=None, cache: bool = True):
+        """x (T, B, D), state h0 (B, H) or None -> (out (T, B, H), h_T (B, H))."""
+        x = self._check_x(x)
+        T, B, _ = x.shape
+        H = self.hidden_size
+        h0, _ = self._initial_state(state, B)
+        act = gate(self.recurrent_activation)
+        W_h = self.params["W_h"]
+
+        gates = self._project_inputs(x)          # (T, B, 3H): pre-activations, then r, z, n in place
+        hs = np.empty((T + 1, B, H), self.dtype)
+        hs[0] = h0
+        # What the n block's recurrent part needs for backward: h·W_hn + b_hn (after) or r ∗ h (before).
+        aux = np.empty((T, B, H), self.dtype)
+        rec = np.empty((B, 3 * H), self.dtype)
+        s = np.empty((B, H), self.dtype)
+        for t in range(T):
+            zt = gates[t]
+            h = hs[t]
+            rz, n = zt[:, :2 * H], zt[:, 2 * H:]
+            if self.reset_after:
+                np.matmul(h, W_h, out=rec)
+                rz += rec[:, :2 * H]
+                act(rz, out=rz)
+                np.add(rec[:, 2 * H:], self.params["b_hn"], out=aux[t])
+                np.multiply(zt[:, :H], aux[t], out=s)
+                n += s
+            else:
+                np.matmul(h, W_h[:, :2 * H], out=rec[:, :2 * H])
+                rz += rec[:, :2 * H]
+                act(rz, out=rz)
+                np.multiply(zt[:, :H], h, out=aux[t])
+                np.matmul(aux[t], W_h[:, 2 * H:], out=s)
+                n += s
+            np.tanh(n, out=n)
+            # h' = n + z ∗ (h − n)
+            np.subtract(h, n, out=s)
+            s *= zt[:, H:2 * H]
+            np.add(n, s, out=hs[t + 1])
+        self._cache = (x, gates, hs, aux) if cache else None
+        return hs[1:], hs[T].copy()
+
+    def backward(self, dout, dstate=None):
+        """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads."""
+        x, gates, hs, aux = self._need_cache()
+        T, B, _ = x.shape
+        H = self.hidden_size
+        dout = self._check_dout(dout, T, B)
+        dh_T, _ = self._final_dstate(dstate, B)
+        sig = self.recurrent_activation == "sigmoid"
+        W_h = self.params["W_h"]
+
+        dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()
+        dh = np.empty((B, H), self.dtype)
+        s1 = np.empty((B, H), self.dtype)
+        s2 = np.empty((B, H), self.dtype)
+        # dL/d(recurrent pre-activations h·W_h): r and z blocks equal the input-side ones; n block differs.
+        drec_n = np.empty((T, B, H), self.dtype)
+        for t in range(T - 1, -1, -1):
+            zt = gates[t]
+            r, z, n = zt[:, :H], zt[:, H:2 * H], zt[:, 2 * H:]
+            h = hs[t]
+            if dout is None:
+                dh[...] = dh_rec
+            else:
+                np.add(dout[t], dh_rec, out=dh)
+            # z: dz = dh ∗ (h − n);  n: dn = dh ∗ (1 − z);  direct path: dh ∗ z
+            np.subtract(h, n, out=s1)
+            s1 *= dh
+            np.multiply(dh, z, out=dh_rec)
+            np.subtract(1.0, z, out=s2)
+            s2 *= dh                                   # dn
+            _gate_grad_inplace(sig, z, s1, dh)         # z slot := d(pre z); dh is free now
+            # n: d(pre n) = dn ∗ (1 − n²)
+            np.multiply(n, n, out=s1)
+            np.subtract(1.0, s1, out=s1)
+            np.multiply(s2, s1, out=n)                 # n slot := d(pre n)
+            if self.reset_after:
+                # n = tanh(… + r ∗ aux), aux = h·W_hn + b_hn
+                np.multiply(n, r, out=drec_n[t])       # d aux
+                np.multiply(n, aux[t], out=s1)         # dr
+                _gate_grad_inplace(sig, r, s1, s2)
+                dh_rec += np.matmul(zt[:, :2 * H], W_h[:, :2 * H].T)
+                dh_rec += np.matmul(drec_n[t], W_h[:, 2 * H:].T)
+            else:
+                # n = tanh(… + (r ∗ h)·W_hn): d(r ∗ h) = d(pre n)·W_hnᵀ
+                np.matmul(n, W_h[:, 2 * H:].T, out=s1)
+                np.multiply(s1, r, out=s2)
+                dh_rec += s2
+                s1 *= h                                # dr
+                _gate_grad_inplace(sig, r, s1, s2)
+                dh_rec += np.matmul(zt[:, :2 * H], W_h[:, :2 * H].T)
+
+        self._cache = None
+        dgates = gates  # dL/d(input pre-activations), (T, B, 3H)
+        h_prev = hs[:T].reshape(T * B, H)
+        gW_h = self.grads["W_h"]
+        np.matmul(h_prev.T, dgates[:, :, :2 * H].reshape(T * B, 2 * H), out=gW_h[:, :2 * H])
+        if self.reset_after:
+            np.matmul(h_prev.T, drec_n.reshape(T * B, H), out=gW_h[:, 2 * H:])
+            np.sum(drec_n.reshape(T * B, H), axis=0, out=self.grads["b_hn"])
+        else:
+            np.matmul(aux.reshape(T * B, H).T, dgates[:, :, 2 * H:].reshape(T * B, H), out=gW_h[:, 2 * H:])
+        dx = self._input_grads(x, dgates)
+        return dx, dh_rec

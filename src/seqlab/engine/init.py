@@ -1,0 +1,38 @@
+"""Weight initializers. Each takes a np.random.Generator and returns a new array of the given dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def glorot_uniform(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32) -> np.ndarray:
+    """U(−l, l) with l = √(6 / (fan_in + fan_out)), for a (fan_in, fan_out) matrix (Keras' default)."""
+    limit = np.sqrt(6.0 / (shape[0] + shape[1]))
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def orthogonal(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32, gain: float = 1.0) -> np.ndarray:
+    """A (rows, cols) matrix with orthonormal rows or columns, from the QR of a Gaussian matrix (Saxe et al.)."""
+    rows, cols = shape
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))  # makes the distribution uniform over orthogonal matrices
+    if rows < cols:
+        q = q.T
+    return (gain * q[:rows, :cols]).astype(dtype)
+
+
+def orthogonal_blocks(rng: np.random.Generator, hidden: int, blocks: int, dtype=np.float32) -> np.ndarray:
+    """A (hidden, blocks·hidden) recurrent matrix: one orthogonal (hidden, hidden) block per gate."""
+    return np.concatenate([orthogonal(rng, (hidden, hidden), dtype) for _ in range(blocks)], axis=1)
+
+
+def course_randn(rng: np.random.Generator, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    """The course's `np.random.randn(*shape) * 0.01`."""
+    return (rng.standard_normal(shape) * 0.01).astype(dtype)
+
+
+def uniform_torch(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtype=np.float32) -> np.ndarray:
+    """PyTorch's RNN default: U(−1/√hidden, 1/√hidden)."""
+    k = 1.0 / np.sqrt(hidden)
+    return rng.uniform(-k, k, size=shape).astype(dtype)

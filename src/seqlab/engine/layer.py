@@ -1,0 +1,57 @@
+"""What every layer shares: named parameters and their gradients, and argument checks with clear messages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def _fmt(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_array(name: str, a, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Checks that `a` is an ndarray of `dtype` whose shape matches `shape` (str entries are free: 'T', 'B')."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array of shape {_fmt(shape)}, got {type(a).__name__}")
+    ok = a.ndim == len(shape) and all(isinstance(s, str) or s == n for s, n in zip(shape, a.shape))
+    if not ok:
+        raise ValueError(f"{name} must have shape {_fmt(shape)}, got {_fmt(a.shape)}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {a.dtype}")
+    return a
+
+
+class Layer:
+    """A layer holds `params` and `grads`, dicts of name -> array with equal keys and shapes.
+
+    backward() overwrites `grads`; optimizers update `params` in place.
+    """
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def _init_grads(self) -> None:
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def set_params(self, **arrays: np.ndarray) -> None:
+        """Copies new values into the named parameters (shapes must match; dtype is converted)."""
+        for name, value in arrays.items():
+            if name not in self.params:
+                raise KeyError(f"{type(self).__name__} has no parameter {name!r}; it has {sorted(self.params)}")
+            value = np.asarray(value)
+            if value.shape != self.params[name].shape:
+                raise ValueError(f"{name} must have shape {_fmt(self.params[name].shape)}, got {_fmt(value.shape)}")
+            self.params[name][...] = value

@@ -1,0 +1,135 @@
+"""Feed-forward pieces: Dense, Embedding, Dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqlab.engine import init
+from seqlab.engine.layer import Layer, as_dtype, check_array
+
+
+class Dense(Layer):
+    """y = x·W + b over the last axis. x (..., in) -> y (..., out). Parameters W (in, out), b (out,)."""
+
+    def __init__(self, in_features: int, out_features: int, *, dtype=np.float32, rng=None):
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.dtype = as_dtype(dtype)
+        rng = rng if rng is not None else np.random.default_rng()
+        self.params = {"W": init.glorot_uniform(rng, (self.in_features, self.out_features), self.dtype),
+                       "b": np.zeros(self.out_features, self.dtype)}
+        self._init_grads()
+        self._x = None
+
+    def config(self) -> dict:
+        return {"type": "Dense", "in_features": self.in_features, "out_features": self.out_features}
+
+    def forward(self, x, cache: bool = True) -> np.ndarray:
+        if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.in_features:
+            got = x.shape if isinstance(x, np.ndarray) else type(x).__name__
+            raise ValueError(f"x must have shape (..., {self.in_features}), got {got}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"x must have dtype {self.dtype}, got {x.dtype}")
+        self._x = x if cache else None
+        y = np.matmul(x.reshape(-1, self.in_features), self.params["W"])
+        y += self.params["b"]
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """dy (..., out) -> dx (..., in); sets grads."""
+        if self._x is None:
+            raise RuntimeError("Dense.backward() needs a forward(..., cache=True) first")
+        x = self._x
+        check_array("dy", dy, (*x.shape[:-1], self.out_features), self.dtype)
+        x2 = x.reshape(-1, self.in_features)
+        d2 = dy.reshape(-1, self.out_features)
+        np.matmul(x2.T, d2, out=self.grads["W"])
+        np.sum(d2, axis=0, out=self.grads["b"])
+        self._x = None
+        return np.matmul(d2, self.params["W"].T).reshape(x.shape)
+
+
+class Embedding(Layer):
+    """A lookup table: ids (T, B) ints in [0, V) -> vectors (T, B, dim). Parameter W (V, dim)."""
+
+    def __init__(self, vocab_size: int, dim: int, *, dtype=np.float32, rng=None):
+        self.vocab_size, self.dim = int(vocab_size), int(dim)
+        self.dtype = as_dtype(dtype)
+        rng = rng if rng is not None else np.random.default_rng()
+        self.params = {"W": (rng.standard_normal((self.vocab_size, self.dim)) * 0.1).astype(self.dtype)}
+        self._init_grads()
+        self._ids = None
+
+    def config(self) -> dict:
+        return {"type": "Embedding", "vocab_size": self.vocab_size, "dim": self.dim}
+
+    def forward(self, ids, cache: bool = True) -> np.ndarray:
+        ids = check_ids(ids, self.vocab_size)
+        self._ids = ids if cache else None
+        return self.params["W"][ids]
+
+    def backward(self, dy: np.ndarray) -> None:
+        """dy (T, B, dim); sets grads (rows of repeated ids add up). Returns None: ids have no gradient."""
+        ids = self._ids
+        check_array("dy", dy, (*ids.shape, self.dim), self.dtype)
+        g = self.grads["W"]
+        g[...] = 0
+        np.add.at(g, ids.ravel(), dy.reshape(-1, self.dim))
+        self._ids = None
+        return None
+
+
+class OneHot:
+    """ids (T, B) -> one-hot vectors (T, B, V): the course's input encoding. No parameters."""
+
+    params: dict = {}
+    grads: dict = {}
+
+    def __init__(self, vocab_size: int, *, dtype=np.float32):
+        self.vocab_size = int(vocab_size)
+        self.dtype = as_dtype(dtype)
+
+    def config(self) -> dict:
+        return {"type": "OneHot", "vocab_size": self.vocab_size}
+
+    def forward(self, ids, cache: bool = True) -> np.ndarray:
+        ids = check_ids(ids, self.vocab_size)
+        out = np.zeros((*ids.shape, self.vocab_size), self.dtype)
+        np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
+        return out
+
+    def backward(self, dy) -> None:
+        return None
+
+
+def check_ids(ids, vocab_size: int) -> np.ndarray:
+    if not isinstance(ids, np.ndarray) or not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"ids must be an integer numpy array, got {getattr(ids, 'dtype', type(ids).__name__)}")
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"ids must lie in [0, {vocab_size}), got values in [{ids.min()}, {ids.max()}]")
+    return ids
+
+
+class Dropout:
+    """Inverted dropout: keeps each unit with probability 1 − p and scales it by 1/(1 − p) while training."""
+
+    params: dict = {}
+    grads: dict = {}
+
+    def __init__(self, p: float, rng=None):
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self._mask = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        if not training or self.p == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.p
+        mask = self.rng.random(x.shape) < keep
+        self._mask = mask.astype(x.dtype) / x.dtype.type(keep)
+        return x * self._mask
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy if self._mask is None else dy * self._mask

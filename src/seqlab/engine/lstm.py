@@ -1,0 +1,139 @@
+"""Long short-term memory over whole sequences, with exact backpropagation through time.
+
+Gate blocks in the columns of W_x, W_h and b follow PyTorch's order i, f, g, o (the course's Γi, Γf, c̃, Γo):
+
+    [i f g o] = [σ σ tanh σ](x⟨t⟩·W_x + a⟨t−1⟩·W_h + b)
+    c⟨t⟩ = f ∗ c⟨t−1⟩ + i ∗ g
+    a⟨t⟩ = o ∗ tanh(c⟨t⟩)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqlab.engine.activations import gate
+from seqlab.engine.recurrent import Recurrent
+
+
+class LSTM(Recurrent):
+    """LSTM layer. x (T, B, D) -> out (T, B, H); state (h, c), each (B, H).
+
+    Parameters: W_x (D, 4H), W_h (H, 4H), b (4H,). `forget_bias` initialises b's f block (1.0 is a common
+    choice for training; 0 matches PyTorch and the course). `recurrent_activation` is σ for i, f, o:
+    "sigmoid" or Keras 2's "hard_sigmoid".
+    """
+
+    blocks = 4
+    has_cell = True
+
+    def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
+                 recurrent_activation: str = "sigmoid", forget_bias: float = 0.0):
+        super().__init__(input_size, hidden_size, dtype=dtype, rng=rng, recurrent_activation=recurrent_activation)
+        H = self.hidden_size
+        self.params["b"][H:2 * H] = forget_bias
+        self._init_grads()
+
+    def forward(self, x, state=None, cache: bool = True):
+        """x (T, B, D), state (h0, c0) or None -> (out (T, B, H), (h_T, c_T)).
+
+        With cache=False nothing is kept for backward (use it for sampling one step at a time).
+        """
+        x = self._check_x(x)
+        T, B, _ = x.shape
+        H = self.hidden_size
+        h0, c0 = self._initial_state(state, B)
+        act = gate(self.recurrent_activation)
+        W_h = self.params["W_h"]
+
+        gates = self._project_inputs(x)          # pre-activations, then activations in place: (T, B, 4H)
+        hs = np.empty((T + 1, B, H), self.dtype)  # a⟨0⟩ … a⟨T⟩
+        cs = np.empty((T + 1, B, H), self.dtype)  # c⟨0⟩ … c⟨T⟩
+        tcs = np.empty((T, B, H), self.dtype)     # tanh(c⟨t⟩)
+        hs[0], cs[0] = h0, c0
+        rec = np.empty((B, 4 * H), self.dtype)
+        ig = np.empty((B, H), self.dtype)
+        for t in range(T):
+            z = gates[t]
+            np.matmul(hs[t], W_h, out=rec)
+            z += rec
+            if_, g, o = z[:, :2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            act(if_, out=if_)
+            np.tanh(g, out=g)
+            act(o, out=o)
+            c = cs[t + 1]
+            np.multiply(z[:, H:2 * H], cs[t], out=c)   # f ∗ c⟨t−1⟩
+            np.multiply(z[:, :H], g, out=ig)          # i ∗ g
+            c += ig
+            np.tanh(c, out=tcs[t])
+            np.multiply(o, tcs[t], out=hs[t + 1])
+        self._cache = (x, gates, hs, cs, tcs) if cache else None
+        out = hs[1:]
+        return out, (hs[T].copy(), cs[T].copy())
+
+    def backward(self, dout, dstate=None):
+        """dout (T, B, H) or None, dstate (dh_T, dc_T) or None -> (dx (T, B, D), (dh0, dc0)); sets grads.
+
+        The gate buffer of the forward pass is overwritten with dL/d(pre-activation), so backward runs once
+        per forward.
+        """
+        x, gates, hs, cs, tcs = self._need_cache()
+        T, B, _ = x.shape
+        H = self.hidden_size
+        dout = self._check_dout(dout, T, B)
+        dh_T, dc_T = self._final_dstate(dstate, B)
+        sigmoid_gates = self.recurrent_activation == "sigmoid"
+        W_h = self.params["W_h"]
+
+        dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()   # dL/da⟨t⟩ from step t+1
+        dc = np.zeros((B, H), self.dtype) if dc_T is None else dc_T.copy()       # dL/dc⟨t⟩
+        dh = np.empty((B, H), self.dtype)
+        s1 = np.empty((B, H), self.dtype)
+        s2 = np.empty((B, H), self.dtype)
+        di = np.empty((B, H), self.dtype)
+        for t in range(T - 1, -1, -1):
+            z = gates[t]
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            if dout is None:
+                dh[...] = dh_rec
+            else:
+                np.add(dout[t], dh_rec, out=dh)
+            tc = tcs[t]
+            # dc⟨t⟩ += da⟨t⟩ ∗ o ∗ (1 − tanh²c⟨t⟩)
+            np.multiply(tc, tc, out=s1)
+            np.subtract(1.0, s1, out=s1)
+            s1 *= o
+            s1 *= dh
+            dc += s1
+            # o: d(pre) = da ∗ tanh c ∗ σ'(o)
+            np.multiply(dh, tc, out=s1)
+            _gate_grad_inplace(sigmoid_gates, o, s1, s2)
+            # i and g: di = dc ∗ g, dg = dc ∗ i
+            np.multiply(dc, g, out=di)
+            np.multiply(g, g, out=s2)
+            np.subtract(1.0, s2, out=s2)
+            s2 *= i
+            np.multiply(s2, dc, out=g)                 # g slot := dL/d(pre g)
+            _gate_grad_inplace(sigmoid_gates, i, di, s2)
+            # f: df = dc ∗ c⟨t−1⟩, and dc⟨t−1⟩ = dc ∗ f
+            np.multiply(dc, cs[t], out=s1)
+            dc *= f
+            _gate_grad_inplace(sigmoid_gates, f, s1, s2)
+            np.matmul(z, W_h.T, out=dh_rec)
+
+        dgates = gates  # now dL/d(pre-activations), (T, B, 4H)
+        self._cache = None
+        np.matmul(hs[:T].reshape(T * B, H).T, dgates.reshape(T * B, 4 * H), out=self.grads["W_h"])
+        dx = self._input_grads(x, dgates)
+        return dx, (dh_rec, dc)
+
+
+def _gate_grad_inplace(sigmoid_gates: bool, y: np.ndarray, dy: np.ndarray, scratch: np.ndarray) -> None:
+    """y := dy ∗ gate'(pre), with the gate's output y: σ' = y(1 − y); hard σ' = 0.2 on 0 < y < 1."""
+    if sigmoid_gates:
+        np.subtract(1.0, y, out=scratch)
+        scratch *= y
+    else:
+        np.greater(y, 0.0, out=scratch)            # bools cast to 0/1
+        scratch *= y < 1.0
+        scratch *= 0.2
+    np.multiply(dy, scratch, out=y)

@@ -1,0 +1,105 @@
+"""Optimizers (SGD, Adam) and gradient clipping. Each works on every parameter of the layers it is given.
+
+`layers` may hold layers with `params`/`grads` dicts and containers with a `.layers` list (Stack,
+Bidirectional, models); parameters are visited in a fixed order, so optimizer state lines up on reload.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def parameters(layers) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(param, grad), …] of every layer inside `layers`, depth first, in insertion order of the dicts."""
+    out = []
+    for layer in layers:
+        if hasattr(layer, "layers"):
+            out.extend(parameters(layer.layers))
+        for name, p in getattr(layer, "params", {}).items():
+            out.append((p, layer.grads[name]))
+    return out
+
+
+def clip_by_value(layers, max_value: float) -> None:
+    """Clips every gradient entry to [−max_value, max_value] in place (the course's `clip`)."""
+    for _, g in parameters(layers):
+        np.clip(g, -max_value, max_value, out=g)
+
+
+def global_norm(layers) -> float:
+    return float(np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for _, g in parameters(layers))))
+
+
+def clip_by_global_norm(layers, max_norm: float) -> float:
+    """Scales all gradients by max_norm/‖g‖ when their joint norm ‖g‖ exceeds max_norm. Returns ‖g‖ before."""
+    norm = global_norm(layers)
+    if norm > max_norm:
+        scale = max_norm / (norm + 1e-12)
+        for _, g in parameters(layers):
+            g *= scale
+    return norm
+
+
+class SGD:
+    """p ← p − lr·g."""
+
+    def __init__(self, layers, lr: float = 0.01):
+        self.params = parameters(layers)
+        self.lr = float(lr)
+
+    def step(self) -> None:
+        for p, g in self.params:
+            p -= self.lr * g
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        pass
+
+
+class Adam:
+    """Adam with bias correction (Kingma & Ba):
+
+    m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  p ← p − lr·m̂ / (√v̂ + ε), m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ).
+    """
+
+    def __init__(self, layers, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.params = parameters(layers)
+        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.t = 0
+        self.m = [np.zeros_like(p) for p, _ in self.params]
+        self.v = [np.zeros_like(p) for p, _ in self.params]
+
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # Fold both bias corrections into the step size: lr·√(1 − β2ᵗ)/(1 − β1ᵗ), with ε scaled to match.
+        c1 = 1.0 - b1 ** self.t
+        c2 = 1.0 - b2 ** self.t
+        step = self.lr / c1
+        eps = self.eps * np.sqrt(c2)
+        for (p, g), m, v in zip(self.params, self.m, self.v):
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            denom = np.sqrt(v)
+            denom += eps
+            np.divide(m, denom, out=denom)
+            p -= (step * np.sqrt(c2)) * denom
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {"t": np.array(self.t, np.int64)}
+        for k, (m, v) in enumerate(zip(self.m, self.v)):
+            state[f"m.{k}"] = m
+            state[f"v.{k}"] = v
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        if len([k for k in state if k.startswith("m.")]) != len(self.m):
+            raise ValueError("optimizer state does not match the model's parameters")
+        self.t = int(state["t"])
+        for k in range(len(self.m)):
+            self.m[k][...] = state[f"m.{k}"]
+            self.v[k][...] = state[f"v.{k}"]

@@ -1,0 +1,115 @@
+"""The shared frame of the recurrent layers: argument checks, the input projection, weight gradients.
+
+Each layer computes the input projection x⟨t⟩·W_x + b for all T steps in one matrix product before the time
+loop, and after the backward time loop gets dW_x, dW_h and db from one matrix product each over all steps.
+Only the h⟨t−1⟩·W_h product and the elementwise gate work remain inside the loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqlab.engine import init
+from seqlab.engine.activations import RECURRENT_ACTIVATIONS
+from seqlab.engine.layer import Layer, as_dtype, check_array
+
+
+class Recurrent(Layer):
+    """Base of RNN, LSTM and GRU. `blocks` is the number of gate blocks stacked in the columns of W_x and W_h."""
+
+    blocks = 1
+    has_cell = False  # LSTM carries (h, c)
+
+    def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
+                 recurrent_activation: str = "sigmoid"):
+        if int(input_size) < 1 or int(hidden_size) < 1:
+            raise ValueError(f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}")
+        if recurrent_activation not in RECURRENT_ACTIVATIONS:
+            raise ValueError(f"recurrent_activation must be one of {RECURRENT_ACTIVATIONS}, got {recurrent_activation!r}")
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.dtype = as_dtype(dtype)
+        self.recurrent_activation = recurrent_activation
+        rng = rng if rng is not None else np.random.default_rng()
+        D, H, G = self.input_size, self.hidden_size, self.blocks
+        self.params = {
+            "W_x": init.glorot_uniform(rng, (D, G * H), self.dtype),
+            "W_h": init.orthogonal_blocks(rng, H, G, self.dtype),
+            "b": np.zeros(G * H, self.dtype),
+        }
+        self._cache = None
+
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size
+
+    def config(self) -> dict:
+        return {"type": type(self).__name__, "input_size": self.input_size, "hidden_size": self.hidden_size,
+                "recurrent_activation": self.recurrent_activation}
+
+    # --- argument checks -------------------------------------------------------------------------------
+    def _check_x(self, x) -> np.ndarray:
+        x = check_array("x", x, ("T", "B", self.input_size), self.dtype)
+        if x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x must have at least one step and one sequence, got shape {x.shape}")
+        return x
+
+    def _check_h(self, name: str, h, B: int) -> np.ndarray:
+        return check_array(name, h, (B, self.hidden_size), self.dtype)
+
+    def _initial_state(self, state, B: int):
+        """(h0, c0) with zeros where not given; c0 is None for layers without a cell."""
+        H = self.hidden_size
+        if self.has_cell:
+            if state is None:
+                return np.zeros((B, H), self.dtype), np.zeros((B, H), self.dtype)
+            if not (isinstance(state, tuple) and len(state) == 2):
+                raise TypeError("state must be a tuple (h0, c0) of arrays of shape (B, hidden_size) for an LSTM")
+            return self._check_h("h0", state[0], B), self._check_h("c0", state[1], B)
+        if state is None:
+            return np.zeros((B, H), self.dtype), None
+        return self._check_h("h0", state, B), None
+
+    def _final_dstate(self, dstate, B: int):
+        if self.has_cell:
+            if dstate is None:
+                return None, None
+            if not (isinstance(dstate, tuple) and len(dstate) == 2):
+                raise TypeError("dstate must be a tuple (dh_T, dc_T) for an LSTM")
+            dh = None if dstate[0] is None else self._check_h("dh_T", dstate[0], B)
+            dc = None if dstate[1] is None else self._check_h("dc_T", dstate[1], B)
+            return dh, dc
+        return (None if dstate is None else self._check_h("dh_T", dstate, B)), None
+
+    def _check_dout(self, dout, T: int, B: int):
+        if dout is None:
+            return None
+        return check_array("dout", dout, (T, B, self.hidden_size), self.dtype)
+
+    # --- the parts shared by all cells -------------------------------------------------------------------
+    def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) -> (T, B, G·H)."""
+        T, B, D = x.shape
+        W_x, b = self.params["W_x"], self.params["b"]
+        proj = np.matmul(x.reshape(T * B, D), W_x, out=out)
+        proj += b
+        return proj.reshape(T, B, -1)
+
+    def _input_grads(self, x: np.ndarray, dpre_x: np.ndarray) -> np.ndarray:
+        """From dL/d(x·W_x + b) of all steps, (T, B, G·H): sets dW_x, db; returns dx (T, B, D)."""
+        T, B, D = x.shape
+        d2 = dpre_x.reshape(T * B, -1)
+        np.matmul(x.reshape(T * B, D).T, d2, out=self.grads["W_x"])
+        np.sum(d2, axis=0, out=self.grads["b"])
+        return np.matmul(d2, self.params["W_x"].T).reshape(T, B, D)
+
+    def forward(self, x, state=None, cache: bool = True):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dout, dstate=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _need_cache(self):
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() needs a forward(..., cache=True) first")
+        return self._cache

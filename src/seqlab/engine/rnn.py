@@ -1,0 +1,65 @@
+"""The basic (Elman) RNN over whole sequences: a⟨t⟩ = tanh(x⟨t⟩·W_x + a⟨t−1⟩·W_h + b)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqlab.engine.recurrent import Recurrent
+
+
+class RNN(Recurrent):
+    """tanh RNN layer. x (T, B, D) -> out (T, B, H); state h (B, H). Parameters W_x (D, H), W_h (H, H), b (H,)."""
+
+    blocks = 1
+
+    def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None):
+        super().__init__(input_size, hidden_size, dtype=dtype, rng=rng)
+        self._init_grads()
+
+    def config(self) -> dict:
+        c = super().config()
+        c.pop("recurrent_activation")
+        return c
+
+    def forward(self, x, state=None, cache: bool = True):
+        """x (T, B, D), state h0 (B, H) or None -> (out (T, B, H), h_T (B, H))."""
+        x = self._check_x(x)
+        T, B, _ = x.shape
+        h0, _ = self._initial_state(state, B)
+        W_h = self.params["W_h"]
+        hs = np.empty((T + 1, B, self.hidden_size), self.dtype)
+        hs[0] = h0
+        self._project_inputs(x, out=hs[1:].reshape(T * B, -1))
+        rec = np.empty((B, self.hidden_size), self.dtype)
+        for t in range(T):
+            np.matmul(hs[t], W_h, out=rec)
+            nxt = hs[t + 1]
+            nxt += rec
+            np.tanh(nxt, out=nxt)
+        self._cache = (x, hs) if cache else None
+        return hs[1:], hs[T].copy()
+
+    def backward(self, dout, dstate=None):
+        """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads."""
+        x, hs = self._need_cache()
+        T, B, _ = x.shape
+        H = self.hidden_size
+        dout = self._check_dout(dout, T, B)
+        dh_T, _ = self._final_dstate(dstate, B)
+        W_h = self.params["W_h"]
+        dpre = np.empty((T, B, H), self.dtype)
+        dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()
+        for t in range(T - 1, -1, -1):
+            d = dpre[t]
+            h = hs[t + 1]
+            np.multiply(h, h, out=d)
+            np.subtract(1.0, d, out=d)
+            if dout is None:
+                d *= dh_rec
+            else:
+                d *= dout[t] + dh_rec
+            np.matmul(d, W_h.T, out=dh_rec)
+        self._cache = None
+        np.matmul(hs[:T].reshape(T * B, H).T, dpre.reshape(T * B, H), out=self.grads["W_h"])
+        dx = self._input_grads(x, dpre)
+        return dx, dh_rec

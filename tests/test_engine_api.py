@@ -1,0 +1,129 @@
+"""Argument checks, optimizers and clipping of the engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from seqlab.engine import GRU, LSTM, RNN, SGD, Adam, Dense, Dropout, Stack, clip_by_global_norm, clip_by_value
+from seqlab.engine import activations
+
+
+def test_wrong_input_width_names_the_expected_shape():
+    layer = LSTM(64, 8)
+    with pytest.raises(ValueError, match=r"x must have shape \(T, B, 64\), got \(32, 100, 65\)"):
+        layer.forward(np.zeros((32, 100, 65), np.float32))
+
+
+def test_batch_major_2d_input_is_refused():
+    with pytest.raises(ValueError, match=r"x must have shape \(T, B, 3\), got \(4, 3\)"):
+        RNN(3, 2).forward(np.zeros((4, 3), np.float32))
+
+
+def test_wrong_dtype_is_a_type_error():
+    with pytest.raises(TypeError, match="x must have dtype float32, got float64"):
+        GRU(3, 2).forward(np.zeros((2, 1, 3)))
+    with pytest.raises(TypeError, match="must be a numpy array"):
+        GRU(3, 2).forward([[[0.0, 0.0, 0.0]]])
+
+
+def test_wrong_state_shape_and_form():
+    layer = LSTM(3, 4)
+    x = np.zeros((2, 5, 3), np.float32)
+    with pytest.raises(ValueError, match=r"c0 must have shape \(5, 4\), got \(5, 3\)"):
+        layer.forward(x, (np.zeros((5, 4), np.float32), np.zeros((5, 3), np.float32)))
+    with pytest.raises(TypeError, match=r"tuple \(h0, c0\)"):
+        layer.forward(x, np.zeros((5, 4), np.float32))
+    with pytest.raises(ValueError, match=r"h0 must have shape \(5, 4\)"):
+        RNN(3, 4).forward(x, np.zeros((4, 4), np.float32))
+
+
+def test_backward_checks_upstream_shape_and_needs_forward():
+    layer = RNN(3, 4)
+    with pytest.raises(RuntimeError, match="forward"):
+        layer.backward(np.zeros((2, 5, 4), np.float32))
+    layer.forward(np.zeros((2, 5, 3), np.float32))
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 5, 4\), got \(2, 5, 3\)"):
+        layer.backward(np.zeros((2, 5, 3), np.float32))
+
+
+def test_constructor_checks():
+    with pytest.raises(ValueError, match="recurrent_activation"):
+        LSTM(3, 4, recurrent_activation="relu")
+    with pytest.raises(TypeError, match="float32 or float64"):
+        GRU(3, 4, dtype=np.int32)
+    with pytest.raises(ValueError, match="do not chain"):
+        Stack([LSTM(3, 4), LSTM(5, 4)])
+
+
+def test_hard_sigmoid_is_keras_2():
+    x = np.array([-3.0, -2.5, 0.0, 1.0, 2.5, 3.0])
+    np.testing.assert_allclose(activations.hard_sigmoid(x), [0.0, 0.0, 0.5, 0.7, 1.0, 1.0])
+    np.testing.assert_allclose(activations.sigmoid(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
+
+
+def test_forget_bias_option():
+    layer = LSTM(2, 3, forget_bias=1.0)
+    np.testing.assert_array_equal(layer.params["b"], [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+
+
+def test_adam_matches_torch_adam():
+    rng = np.random.default_rng(0)
+    dense = Dense(4, 3, dtype=np.float64, rng=rng)
+    w = torch.tensor(dense.params["W"].copy(), requires_grad=True)
+    b = torch.tensor(dense.params["b"].copy(), requires_grad=True)
+    opt = Adam([dense], lr=0.01)
+    topt = torch.optim.Adam([w, b], lr=0.01)
+    for _ in range(5):
+        gw, gb = rng.standard_normal((4, 3)), rng.standard_normal(3)
+        dense.grads["W"][...] = gw
+        dense.grads["b"][...] = gb
+        opt.step()
+        w.grad, b.grad = torch.tensor(gw), torch.tensor(gb)
+        topt.step()
+    np.testing.assert_allclose(dense.params["W"], w.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(dense.params["b"], b.detach().numpy(), atol=1e-12)
+
+
+def test_adam_state_round_trip_continues_identically():
+    rng = np.random.default_rng(1)
+    a, b = Dense(3, 2, dtype=np.float64, rng=rng), Dense(3, 2, dtype=np.float64)
+    b.set_params(**a.params)
+    oa = Adam([a], lr=0.1)
+    for _ in range(3):
+        a.grads["W"][...] = 1.0
+        oa.step()
+    b.set_params(**a.params)
+    ob = Adam([b], lr=0.1)
+    ob.load_state_dict({k: v.copy() for k, v in oa.state_dict().items()})
+    for layer, opt in ((a, oa), (b, ob)):
+        layer.grads["W"][...] = -2.0
+        opt.step()
+    np.testing.assert_array_equal(a.params["W"], b.params["W"])
+
+
+def test_sgd_and_clipping():
+    d = Dense(2, 2, dtype=np.float64)
+    d.grads["W"][...] = [[3.0, 4.0], [0.0, 0.0]]
+    d.grads["b"][...] = [0.0, 0.0]
+    norm = clip_by_global_norm([d], 1.0)
+    assert norm == pytest.approx(5.0)
+    np.testing.assert_allclose(d.grads["W"], [[0.6, 0.8], [0, 0]])
+    d.grads["W"][...] = [[30.0, -40.0], [0.5, 0.0]]
+    clip_by_value([d], 10)
+    np.testing.assert_array_equal(d.grads["W"], [[10.0, -10.0], [0.5, 0.0]])
+    before = d.params["W"].copy()
+    SGD([d], lr=0.1).step()
+    np.testing.assert_allclose(d.params["W"], before - 0.1 * d.grads["W"])
+
+
+def test_dropout_is_inverted_and_off_at_inference():
+    rng = np.random.default_rng(0)
+    drop = Dropout(0.5, rng)
+    x = np.ones((200, 50), np.float32)
+    y = drop.forward(x)
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert abs(y.mean() - 1.0) < 0.05
+    np.testing.assert_array_equal(drop.backward(x), y)
+    np.testing.assert_array_equal(drop.forward(x, training=False), x)
