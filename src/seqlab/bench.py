@@ -1,0 +1,108 @@
+"""Forward + backward timing of seqlab's recurrent layers against PyTorch's, side by side in one process.
+
+Same CPU, same threads, same shapes, float32; runs alternate between the two and medians are compared.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from seqlab.errors import UserError
+
+BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def flops(cell: str, T: int, B: int, D: int, H: int) -> float:
+    """Matrix-product FLOPs of forward + backward: 3 × 2·T·B·G·H·(D + H) (forward, input grads, weight grads)."""
+    return 6.0 * T * B * BLOCKS[cell] * H * (D + H)
+
+
+def _median_pair(run_a, run_b, repeats: int) -> tuple[float, float]:
+    for _ in range(2):  # warm-up: allocations, thread start-up, lazy initialisation
+        run_a()
+        run_b()
+    a, b = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_a()
+        a.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        run_b()
+        b.append(time.perf_counter() - t0)
+    return float(np.median(a)), float(np.median(b))
+
+
+def matmul_gflops(B: int, H: int, G: int, repeats: int = 200) -> float:
+    """GFLOP/s NumPy reaches on one step's recurrent product, (B, H) @ (H, G·H), float32."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((B, H)).astype(np.float32)
+    w = rng.standard_normal((H, G * H)).astype(np.float32)
+    out = np.empty((B, G * H), np.float32)
+    for _ in range(10):
+        np.matmul(a, w, out=out)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            np.matmul(a, w, out=out)
+        times.append((time.perf_counter() - t0) / repeats)
+    return 2.0 * B * H * G * H / float(np.median(times)) / 1e9
+
+
+def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threads=None) -> list[dict]:
+    """Times each cell; returns one dict per cell with times in ms, the ratio and GFLOP/s figures."""
+    try:
+        import torch
+    except ImportError:
+        raise UserError("seqlab bench compares against PyTorch, which is not installed: pip install 'seqlab[test]'")
+    from threadpoolctl import threadpool_limits
+
+    from seqlab.engine import GRU, LSTM, RNN
+
+    threads = threads or torch.get_num_threads()
+    torch.set_num_threads(threads)
+    results = []
+    with threadpool_limits(limits=threads, user_api="blas"):
+        for cell in cells:
+            cls = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell]
+            tcls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
+            rng = np.random.default_rng(0)
+            layer = cls(D, H, rng=rng)
+            module = tcls(D, H)
+            x = rng.standard_normal((T, B, D)).astype(np.float32)
+            dout = rng.standard_normal((T, B, H)).astype(np.float32)
+            xt = torch.from_numpy(x).requires_grad_()
+            dt = torch.from_numpy(dout)
+
+            def ours():
+                layer.forward(x)
+                layer.backward(dout)
+
+            def theirs():
+                out, _ = module(xt)
+                out.backward(dt)
+
+            ours_s, theirs_s = _median_pair(ours, theirs, repeats)
+            results.append({
+                "cell": cell,
+                "seqlab_ms": round(ours_s * 1e3, 2),
+                "torch_ms": round(theirs_s * 1e3, 2),
+                "ratio": round(ours_s / theirs_s, 3),
+                "seqlab_gflops": round(flops(cell, T, B, D, H) / ours_s / 1e9, 1),
+                "torch_gflops": round(flops(cell, T, B, D, H) / theirs_s / 1e9, 1),
+                "matmul_gflops": round(matmul_gflops(B, H, BLOCKS[cell]), 1),
+                "threads": threads,
+            })
+    return results
+
+
+def format_table(results: list[dict], shape: str) -> str:
+    lines = [f"forward + backward, float32, {shape}, {results[0]['threads']} threads, medians of alternating runs",
+             f"{'cell':<6}{'seqlab ms':>11}{'torch ms':>10}{'ratio':>8}{'seqlab GFLOP/s':>16}{'torch GFLOP/s':>15}"
+             f"{'matmul GFLOP/s':>16}"]
+    for r in results:
+        lines.append(f"{r['cell']:<6}{r['seqlab_ms']:>11.1f}{r['torch_ms']:>10.1f}{r['ratio']:>8.2f}"
+                     f"{r['seqlab_gflops']:>16.1f}{r['torch_gflops']:>15.1f}{r['matmul_gflops']:>16.1f}")
+    return "\n".join(lines)
