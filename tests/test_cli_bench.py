@@ -15,7 +15,7 @@ def test_bench_json_holds_only_the_result_list(capsys):
     for r in rows:
         assert set(r) == {"cell", "seqlab_ms", "torch_ms", "ratio"}
         assert r["seqlab_ms"] > 0 and r["torch_ms"] > 0
-        assert abs(r["ratio"] - r["seqlab_ms"] / r["torch_ms"]) < 0.01 * r["ratio"] + 1e-3
+        assert abs(r["ratio"] - r["seqlab_ms"] / r["torch_ms"]) <= 0.02 * r["ratio"] + 1e-4
 
 
 def test_bench_table_and_bad_cell(capsys):

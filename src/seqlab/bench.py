@@ -87,9 +87,9 @@ def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threa
             ours_s, theirs_s = _median_pair(ours, theirs, repeats)
             results.append({
                 "cell": cell,
-                "seqlab_ms": round(ours_s * 1e3, 2),
-                "torch_ms": round(theirs_s * 1e3, 2),
-                "ratio": round(ours_s / theirs_s, 3),
+                "seqlab_ms": round(ours_s * 1e3, 4),
+                "torch_ms": round(theirs_s * 1e3, 4),
+                "ratio": round(ours_s / theirs_s, 4),
                 "seqlab_gflops": round(flops(cell, T, B, D, H) / ours_s / 1e9, 1),
                 "torch_gflops": round(flops(cell, T, B, D, H) / theirs_s / 1e9, 1),
                 "matmul_gflops": round(matmul_gflops(B, H, BLOCKS[cell]), 1),
