@@ -142,3 +142,10 @@ class GRU(Recurrent):
             np.matmul(aux.reshape(T * B, H).T, dgates[:, :, 2 * H:].reshape(T * B, H), out=gW_h[:, 2 * H:])
         dx = self._input_grads(x, dgates)
         return dx, dh_rec
+
+
+def gru_gates(layer: GRU) -> dict[str, np.ndarray]:
+    """The activated gates of the last forward: {"r", "z", "n"} -> (T, B, H) copies (Γr, 1 − Γu, c̃)."""
+    from seqlab.engine.lstm import _split_gates
+
+    return _split_gates(layer, "rzn")

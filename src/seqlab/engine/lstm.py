@@ -137,3 +137,16 @@ def _gate_grad_inplace(sigmoid_gates: bool, y: np.ndarray, dy: np.ndarray, scrat
         scratch *= y < 1.0
         scratch *= 0.2
     np.multiply(dy, scratch, out=y)
+
+
+def _split_gates(layer, names: str) -> dict[str, np.ndarray]:
+    if layer._cache is None:
+        raise RuntimeError(f"{type(layer).__name__}.gates() needs a forward(..., cache=True) and no backward since")
+    gates = layer._cache[1]
+    H = layer.hidden_size
+    return {name: gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(names)}
+
+
+def lstm_gates(layer: LSTM) -> dict[str, np.ndarray]:
+    """The activated gates of the last forward: {"i", "f", "g", "o"} -> (T, B, H) copies (the course's it, ft, cct, ot)."""
+    return _split_gates(layer, "ifgo")

@@ -40,6 +40,24 @@ def clip_by_global_norm(layers, max_norm: float) -> float:
     return norm
 
 
+def adam_update(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
+                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    """One Adam step on one array, in place: p, m, v change; t counts from 1. All arrays share one shape.
+
+    m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  p ← p − lr·m̂ / (√v̂ + ε), m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ).
+    Both corrections are folded into the step size: lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε·√(1 − β2ᵗ)).
+    """
+    m *= beta1
+    m += (1.0 - beta1) * g
+    v *= beta2
+    v += (1.0 - beta2) * (g * g)
+    root_c2 = np.sqrt(1.0 - beta2 ** t)
+    denom = np.sqrt(v)
+    denom += eps * root_c2
+    np.divide(m, denom, out=denom)
+    p -= (lr * root_c2 / (1.0 - beta1 ** t)) * denom
+
+
 class SGD:
     """p ← p − lr·g."""
 
@@ -73,21 +91,8 @@ class Adam:
 
     def step(self) -> None:
         self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        # Fold both bias corrections into the step size: lr·√(1 − β2ᵗ)/(1 − β1ᵗ), with ε scaled to match.
-        c1 = 1.0 - b1 ** self.t
-        c2 = 1.0 - b2 ** self.t
-        step = self.lr / c1
-        eps = self.eps * np.sqrt(c2)
         for (p, g), m, v in zip(self.params, self.m, self.v):
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * (g * g)
-            denom = np.sqrt(v)
-            denom += eps
-            np.divide(m, denom, out=denom)
-            p -= (step * np.sqrt(c2)) * denom
+            adam_update(p, g, m, v, self.t, self.lr, self.beta1, self.beta2, self.eps)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         state = {"t": np.array(self.t, np.int64)}
