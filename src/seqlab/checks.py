@@ -2,7 +2,7 @@
 
 Each check reproduces the course notebook's own set-up (seeds, draw order, even its quirks) and compares
 with the numbers it prints. The LSTM's backward pass through time is checked against central differences
-instead: the course's printed `lstm_backward` values come from a solution that drops the gradient arriving
+instead: the course's printed `lstm_backward` values come from a solution that drops the gradients arriving
 from the next step (see tests/test_course_step_by_step.py).
 """
 

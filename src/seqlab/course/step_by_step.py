@@ -190,7 +190,7 @@ def lstm_backward(da, caches):
     dict dx (n_x, m, T_x), da0 (n_a, m), dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo.
 
     The true gradient through time: each step also receives dL/da⟨t⟩ and dL/dc⟨t⟩ from step t + 1. (The
-    course's printed reference omits the da⟨t⟩ from step t + 1; see tests/test_course_step_by_step.py.)
+    course's printed reference drops both, da_prevt and dc_prevt; see tests/test_course_step_by_step.py.)
     When da covers fewer steps than the forward pass, the loss is taken over those first T_x steps.
     """
     steps, x = caches
@@ -292,7 +292,10 @@ def initialize_adam(parameters):
 
 def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
                                 epsilon=1e-8):
-    """One Adam step (bias-corrected) on W1, b1, …: returns (parameters, v, s), updated in place."""
+    """One Adam step (bias-corrected) on W1, b1, …: returns (parameters, v, s), updated in place.
+
+    As the course's rnn_utils, ε sits inside the square root: W ← W − lr·v̂ / √(ŝ + ε).
+    """
     L = len(parameters) // 2
     for layer in range(1, L + 1):
         for kind in ("W", "b"):
@@ -300,5 +303,6 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
             p = parameters[f"{kind}{layer}"]
             if p.dtype != F64:
                 parameters[f"{kind}{layer}"] = p = p.astype(F64)
-            adam_update(p, np.asarray(grads[key], F64), v[key], s[key], t, learning_rate, beta1, beta2, epsilon)
+            adam_update(p, np.asarray(grads[key], F64), v[key], s[key], t, learning_rate, beta1, beta2, epsilon,
+                        eps_inside_sqrt=True)
     return parameters, v, s

@@ -41,16 +41,20 @@ def clip_by_global_norm(layers, max_norm: float) -> float:
 
 
 def adam_update(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
-                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, eps_inside_sqrt: bool = False) -> None:
     """One Adam step on one array, in place: p, m, v change; t counts from 1. All arrays share one shape.
 
     m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  p ← p − lr·m̂ / (√v̂ + ε), m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ).
     Both corrections are folded into the step size: lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε·√(1 − β2ᵗ)).
+    eps_inside_sqrt=True gives the course's rnn_utils variant, p ← p − lr·m̂ / √(v̂ + ε).
     """
     m *= beta1
     m += (1.0 - beta1) * g
     v *= beta2
     v += (1.0 - beta2) * (g * g)
+    if eps_inside_sqrt:
+        p -= lr * (m / (1.0 - beta1 ** t)) / np.sqrt(v / (1.0 - beta2 ** t) + eps)
+        return
     root_c2 = np.sqrt(1.0 - beta2 ** t)
     denom = np.sqrt(v)
     denom += eps * root_c2
