@@ -1,0 +1,49 @@
+"""`seqlab data`: list, download or import the course datasets into the local cache."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "data", help="list, fetch or import the course datasets",
+        description="The datasets live in $SEQLAB_HOME (default ~/.cache/seqlab). `fetch` downloads them, "
+                    "`import` copies local files in; both verify the sha256 first.")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser("list", help="show each dataset and whether it is present").set_defaults(func=_list)
+    f = sub.add_parser("fetch", help="download datasets by name and verify them")
+    f.add_argument("names", nargs="+", metavar="NAME")
+    f.set_defaults(func=_fetch)
+    i = sub.add_parser("import", help="copy local dataset files into the cache after verifying them")
+    i.add_argument("paths", nargs="+", metavar="PATH")
+    i.set_defaults(func=_import)
+
+
+def _list(args) -> int:
+    from seqlab import data
+
+    rows = [("name", "file", "bytes", "present", "path")]
+    for ds in data.DATASETS.values():
+        rows.append((ds.name, ds.filename, str(ds.size), "yes" if data.is_present(ds.name) else "no",
+                     str(data.cache_dir() / ds.filename)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.rjust(w) if i == 2 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    return 0
+
+
+def _fetch(args) -> int:
+    from seqlab import data
+
+    for name in args.names:
+        data.dataset(name)  # unknown names fail before any download
+    for name in args.names:
+        print(f"{name}: {data.fetch(name)}")
+    return 0
+
+
+def _import(args) -> int:
+    from seqlab import data
+
+    for p in data.import_files(args.paths):
+        print(f"imported {p}")
+    return 0
