@@ -36,3 +36,15 @@ def uniform_torch(rng: np.random.Generator, shape: tuple[int, ...], hidden: int,
     """PyTorch's RNN default: U(−1/√hidden, 1/√hidden)."""
     k = 1.0 / np.sqrt(hidden)
     return rng.uniform(-k, k, size=shape).astype(dtype)
+
+
+def course_init(layers, rng: np.random.Generator) -> None:
+    """Re-initialises every weight matrix of `layers` as the course does (randn · 0.01) and zeroes every bias.
+
+    Parameters whose name starts with "b" are biases. Containers with a `.layers` list are walked.
+    """
+    for layer in layers:
+        if hasattr(layer, "layers"):
+            course_init(layer.layers, rng)
+        for name, p in getattr(layer, "params", {}).items():
+            p[...] = 0.0 if name.startswith("b") else course_randn(rng, p.shape, p.dtype)

@@ -1,0 +1,43 @@
+"""Initializers: the default Glorot/orthogonal scheme and the course's randn · 0.01."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqlab.engine import GRU, LSTM, Dense, Stack, init
+
+
+def test_default_init_glorot_inputs_orthogonal_recurrent_zero_bias():
+    layer = LSTM(10, 6, rng=np.random.default_rng(0), dtype=np.float64)
+    limit = np.sqrt(6.0 / (10 + 24))
+    assert np.abs(layer.params["W_x"]).max() <= limit
+    assert np.abs(layer.params["W_x"]).max() > 0.8 * limit
+    for k in range(4):  # each gate's (H, H) block is orthogonal
+        block = layer.params["W_h"][:, k * 6:(k + 1) * 6]
+        np.testing.assert_allclose(block.T @ block, np.eye(6), atol=1e-12)
+    assert not layer.params["b"].any()
+
+
+def test_initialisation_is_reproducible_from_the_generator():
+    a = GRU(4, 5, rng=np.random.default_rng(42))
+    b = GRU(4, 5, rng=np.random.default_rng(42))
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+
+
+def test_orthogonal_rectangular():
+    q = init.orthogonal(np.random.default_rng(1), (3, 7), np.float64)
+    np.testing.assert_allclose(q @ q.T, np.eye(3), atol=1e-12)
+
+
+def test_course_init_matches_randn_times_0_01():
+    stack = Stack([LSTM(3, 4, forget_bias=1.0), LSTM(4, 4)])
+    dense = Dense(4, 2)
+    init.course_init([stack, dense], np.random.default_rng(7))
+    expected = np.random.default_rng(7)
+    for layer in [*stack.layers, dense]:
+        for name, p in layer.params.items():
+            if name.startswith("b"):
+                assert not p.any()
+            else:
+                np.testing.assert_allclose(p, (expected.standard_normal(p.shape) * 0.01).astype(p.dtype))
