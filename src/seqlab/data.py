@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from seqlab.errors import UserError
+from seqlab.fileio import atomic_output
 
 _COURSE = "amanchadha/coursera-deep-learning-specialization/master/C5%20-%20Sequence%20Models/Week%201"
 _DINO_DIR = f"{_COURSE}/Dinosaur%20Island%20--%20Character-level%20language%20model"
@@ -111,20 +111,14 @@ def _install(src: Path | None, data_source, ds: Dataset) -> Path:
     """
     target = _cached(ds)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{ds.filename}.", suffix=".part", dir=target.parent)
-    try:
+    with atomic_output(target, suffix=".part") as out:
         h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            for block in iter(lambda: data_source.read(1 << 20), b""):
-                h.update(block)
-                out.write(block)
+        for block in iter(lambda: data_source.read(1 << 20), b""):
+            h.update(block)
+            out.write(block)
         if h.hexdigest() != ds.sha256:
             raise UserError(f"{src} is not the expected {ds.filename}: sha256 {h.hexdigest()}, "
                             f"expected {ds.sha256}")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -1,0 +1,104 @@
+"""`seqlab jazz`: improvise a jazz solo over the Metheny chords (or another file's) and write it as MIDI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "jazz", help="improvise a jazz solo with an LSTM and write it as MIDI",
+        description="Improvise a solo with the bundled model (trained on Pat Metheny's \"And Then I Knew\") over "
+                    "its chords, and write it as MIDI (tracks Solo and Chords, 130 bpm). With --train, train "
+                    "a new model on another MIDI file first and improvise over that file's chords.")
+    p.add_argument("-o", "--output", default="solo.mid", metavar="FILE.mid",
+                   help="where to write the MIDI (default: solo.mid)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--temperature", type=float, default=0.0, metavar="T",
+                   help="0 takes the most likely value at every step, like the course (default); "
+                        "T > 0 samples from softmax(logits / T)")
+    p.add_argument("--measures", type=int, default=16, metavar="N", help="length of the solo (default: 16)")
+    p.add_argument("--wav", action="store_true", help="also render a WAV with the built-in synthesizer")
+    p.add_argument("--png", action="store_true", help="also draw a piano roll of the solo over the chords")
+    p.add_argument("--model", metavar="FILE.npz", help="a jazz model saved by --save-model (default: the "
+                                                          "bundled one)")
+    t = p.add_argument_group("training on another file")
+    t.add_argument("--train", metavar="MIDI", help="train a new model on this MIDI file first")
+    t.add_argument("--solo-part", type=int, metavar="N", help="part holding the solo (default: the track "
+                                                                "with the most single notes)")
+    t.add_argument("--chord-part", type=int, metavar="N", help="part holding the chords (default: the other "
+                                                                 "track with the most chords)")
+    t.add_argument("--start", type=float, metavar="OFFSET", help="section start in quarter notes "
+                                                                   "(default: the solo's first measure)")
+    t.add_argument("--end", type=float, metavar="OFFSET", help="section end in quarter notes (default: "
+                                                                 "the end of the solo)")
+    t.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100, as the course)")
+    t.add_argument("--save-model", metavar="FILE.npz", help="keep the trained model in this file")
+    p.set_defaults(func=run)
+
+
+def _check(args) -> Path:
+    from seqlab.errors import UserError
+
+    if not 1 <= args.measures <= 1000:
+        raise UserError(f"--measures must be between 1 and 1000, got {args.measures}")
+    if not args.temperature >= 0:
+        raise UserError(f"--temperature must be 0 (argmax) or positive, got {args.temperature}")
+    if args.epochs < 1:
+        raise UserError(f"--epochs must be at least 1, got {args.epochs}")
+    training_only = [o for o in ("solo_part", "chord_part", "start", "end", "save_model")
+                     if getattr(args, o) is not None]
+    if training_only and not args.train:
+        raise UserError(f"--{training_only[0].replace('_', '-')} only applies with --train MIDI")
+    if args.train and args.model:
+        raise UserError("--model and --train exclude each other: load a model or train one")
+    out = Path(args.output)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; expected a file name like solo.mid")
+    if not out.parent.is_dir():
+        raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
+    return out
+
+
+def run(args) -> int:
+    from seqlab.music import quality
+    from seqlab.music.bundle import load_bundle, save_bundle
+    from seqlab.music.improvise import improvise
+    from seqlab.music.render import write_midi, write_png, write_wav
+
+    out = _check(args)
+    if args.train:
+        from seqlab.music.midi import load_section
+        from seqlab.music.train import train_bundle
+
+        section = load_section(args.train, args.solo_part, args.chord_part, args.start, args.end)
+        src = section.source
+        print(f"training on {src['file']}: part {src['solo_part']} over the chords of part {src['chord_part']}, "
+              f"offsets {src['start']:g}-{src['end']:g} ({len(section)} measures), {args.epochs} epochs")
+
+        def log(epoch, loss):
+            if epoch == 0 or (epoch + 1) % 10 == 0:
+                print(f"  epoch {epoch + 1:3d}  loss {loss:.3f}")
+
+        bundle = train_bundle(section, log=log, epochs=args.epochs)
+        if args.save_model:
+            print(f"saved the model to {save_bundle(args.save_model, bundle)}")
+    else:
+        bundle = load_bundle(args.model)
+
+    solo = improvise(bundle, args.measures, args.seed, args.temperature)
+    write_midi(out, solo.notes, solo.chords)
+    sounding = sum(1 for n in solo.notes if not n.is_rest)
+    print(f"wrote {out} ({args.measures} measures, {sounding} notes, tracks Solo and Chords, 130 bpm)")
+    if args.wav:
+        print(f"wrote {write_wav(out.with_suffix('.wav'), solo.notes, solo.chords)}")
+    if args.png:
+        print(f"wrote {write_png(out.with_suffix('.png'), solo.notes, solo.chords, solo.beats)}")
+    if not sounding:
+        print("the solo is all rests: the model is undertrained; train longer or sample with --temperature")
+        return 0
+    r = quality.report(solo.notes, solo.chords, bundle.training)
+    print(f"chord tones {100 * r['chord_tone_fraction']:.1f}% of the time, key {r['key']} "
+          f"(correlation {r['key_correlation']:.3f}), longest run copied from the training solo: "
+          f"{r['longest_copied_run']} (interval, duration) pairs")
+    return 0

@@ -1,0 +1,95 @@
+"""A trained jazz model in one file: its weights, the value vocabulary, the chord progression it improvises
+over, and the training solo (to check a new solo does not copy it), as a seqlab checkpoint (.npz, no pickles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqlab.errors import UserError
+from seqlab.music.events import Chord, Note
+from seqlab.music.model import JazzModel
+
+KIND = "seqlab-jazz"
+
+
+def default_path() -> Path:
+    """The model bundled with the package: src/seqlab/models/jazz.npz."""
+    import seqlab.models
+
+    return Path(seqlab.models.__file__).parent / "jazz.npz"
+
+
+@dataclass
+class JazzBundle:
+    """model: the network; vocab: the values (index = output unit); progression: chords per measure
+    (offsets from the bar line); training: the training solo's notes (absolute offsets)."""
+
+    model: JazzModel
+    vocab: list[str]
+    progression: list[list[Chord]]
+    beats: float
+    training: list[Note]
+    info: dict = field(default_factory=dict)  # source, training settings, loss history
+
+    @property
+    def register(self) -> tuple[int, int]:
+        """Lowest and highest pitch of the training solo: the range a new solo is kept in."""
+        ps = [n.pitch for n in self.training]
+        return min(ps), max(ps)
+
+    @property
+    def home(self) -> int:
+        """The training solo's median pitch: where a solo starts."""
+        return int(np.median([n.pitch for n in self.training]))
+
+    @property
+    def profile(self) -> np.ndarray:
+        """(12,) weights by pitch class: the training solo's share of time on each, plus a small floor so
+        that no pitch class is impossible."""
+        w = np.full(12, 0.01)
+        for n in self.training:
+            w[n.pitch % 12] += n.duration
+        return w / w.sum()
+
+
+def save_bundle(path, bundle: JazzBundle) -> Path:
+    from seqlab.text.checkpoint import save_checkpoint
+
+    meta = {
+        "kind": KIND,
+        "n_values": bundle.model.n_values,
+        "n_a": bundle.model.n_a,
+        "vocab": bundle.vocab,
+        "beats": bundle.beats,
+        "progression": [[[c.offset, c.duration, list(c.pitches), c.carried] for c in m]
+                        for m in bundle.progression],
+        "training": [[n.offset, n.duration, n.pitch] for n in bundle.training],
+        "info": bundle.info,
+    }
+    save_checkpoint(path, bundle.model.arrays(), meta)
+    return Path(path)
+
+
+def load_bundle(path=None) -> JazzBundle:
+    """The bundle at `path` (the packaged model when None); UserError if it is missing or not a jazz model."""
+    from seqlab.text.checkpoint import load_checkpoint
+
+    path = default_path() if path is None else Path(path)
+    if not path.exists() and path == default_path():
+        raise UserError(f"the bundled jazz model {path} is missing; build it with `make models` or train one "
+                        f"with `seqlab jazz --train MIDI`")
+    arrays, meta = load_checkpoint(path)
+    if meta.get("kind") != KIND:
+        raise UserError(f"{path} is a seqlab checkpoint but not a jazz model (kind {meta.get('kind')!r})")
+    model = JazzModel(meta["n_values"], meta["n_a"])
+    try:
+        model.load_arrays(arrays)
+    except (KeyError, ValueError) as exc:
+        raise UserError(f"{path} does not hold the jazz model's weights ({exc})") from None
+    progression = [[Chord(o, d, tuple(ps), carried) for o, d, ps, carried in m] for m in meta["progression"]]
+    training = [Note(o, d, p) for o, d, p in meta["training"]]
+    return JazzBundle(model, list(meta["vocab"]), progression, float(meta["beats"]), training, meta["info"])
