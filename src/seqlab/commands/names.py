@@ -1,0 +1,29 @@
+"""`seqlab names`: invent dinosaur names with the bundled model."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    from seqlab.commands.sample import add_sampling_options
+
+    p = subparsers.add_parser(
+        "names", help="invent dinosaur names (bundled model, works offline)",
+        description="Invent dinosaur names with the LSTM bundled in the package (trained on 1,383 of the "
+                    "course's 1,536 names). How many are new (not among the training names) goes to stderr.")
+    add_sampling_options(p, n=10, max_len=40)
+    p.add_argument("--model", default="dinos", help=argparse.SUPPRESS)  # for trying a retrained model
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from seqlab.commands.sample import draw, report_novelty
+    from seqlab.text.model import load_model
+
+    lm = load_model(args.model)
+    names = draw(lm, args)
+    for s in names:
+        print(s.capitalize())
+    report_novelty(lm, names)
+    return 0

@@ -1,0 +1,273 @@
+"""A character-level language model on the engine, and the file format that carries it.
+
+    ids (T, B) -> one-hot or embedding x (T, B, D) -> Stack of RNN|LSTM|GRU (T, B, H) -> dropout -> Dense
+    -> logits (T, B, V) -> softmax
+
+`CharModel` is the network alone; `LanguageModel` bundles it with what is needed to use it on text: the
+vocabulary, the normalisation (lower-casing), the corpus mode ("lines" or "stream") and the training lines
+(for the novelty count). `load_model` takes a path or the name of a model bundled in `seqlab/models/`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqlab.engine import GRU, LSTM, RNN, Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
+from seqlab.errors import UserError
+from seqlab.text.vocab import Vocabulary, normalize
+
+CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+MODES = ("lines", "stream")
+START = "\n"  # the start token of a line and its end, as in the course
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class CharModel:
+    """The network: input encoding -> stacked recurrent layers -> Dense over the vocabulary.
+
+    vocab_size V; cell "rnn"|"lstm"|"gru"; hidden H units in each of `layers` layers; `dropout` between
+    layers, on the embedded inputs and before the Dense layer (training only); weight_drop: DropConnect on
+    the recurrent weights W_h, one mask per batch shared by all steps (training only); embed = 0 for
+    one-hot inputs (D = V), else an Embedding of that size (D = embed). States are a list with one entry
+    per layer: h (B, H), or (h, c) for an LSTM; None means zeros.
+    """
+
+    def __init__(self, vocab_size: int, cell: str = "lstm", hidden: int = 128, layers: int = 1,
+                 dropout: float = 0.0, embed: int = 0, forget_bias: float = 1.0, weight_drop: float = 0.0,
+                 *, dtype=np.float32,
+                 rng: np.random.Generator | None = None):
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        if not (0.0 <= dropout < 1.0 and 0.0 <= weight_drop < 1.0):
+            raise ValueError(f"dropout and weight_drop must be in [0, 1), got {dropout} and {weight_drop}")
+        if int(vocab_size) < 2 or int(hidden) < 1 or int(layers) < 1 or int(embed) < 0:
+            raise ValueError(f"need vocab_size >= 2, hidden >= 1, layers >= 1, embed >= 0; got "
+                             f"{vocab_size}, {hidden}, {layers}, {embed}")
+        rng = rng if rng is not None else np.random.default_rng()
+        self.vocab_size, self.cell, self.hidden = int(vocab_size), cell, int(hidden)
+        self.num_layers, self.dropout, self.embed = int(layers), float(dropout), int(embed)
+        self.forget_bias, self.weight_drop = float(forget_bias), float(weight_drop)
+        self.drop_rng = rng
+        self.dtype = np.dtype(dtype)
+        V, H = self.vocab_size, self.hidden
+        self.input = (Embedding(V, self.embed, dtype=dtype, rng=rng) if self.embed
+                      else OneHot(V, dtype=dtype))
+        D = self.embed or V
+        kw = {"forget_bias": self.forget_bias} if cell == "lstm" else {}
+        self.rnn = Stack([CELLS[cell](D if k == 0 else H, H, dtype=dtype, rng=rng, **kw)
+                          for k in range(self.num_layers)], dropout=self.dropout, rng=rng)
+        self.in_dropout = Dropout(self.dropout if self.embed else 0.0, rng)
+        self.out_dropout = Dropout(self.dropout, rng)
+        self.dense = Dense(H, V, dtype=dtype, rng=rng)
+        # What the optimizers walk (seqlab.engine.optim.parameters), in a fixed order.
+        self.layers = [self.input, self.rnn, self.dense]
+
+    # --- configuration and parameters ------------------------------------------------------------------
+    def config(self) -> dict:
+        return {"vocab_size": self.vocab_size, "cell": self.cell, "hidden": self.hidden,
+                "layers": self.num_layers, "dropout": self.dropout, "embed": self.embed,
+                "forget_bias": self.forget_bias, "weight_drop": self.weight_drop, "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict, rng=None) -> CharModel:
+        c = dict(config)
+        dtype = np.dtype(c.pop("dtype", "float32"))
+        return cls(**c, dtype=dtype, rng=rng)
+
+    def set_dropout_rng(self, rng: np.random.Generator) -> None:
+        """Make every dropout draw from `rng` (the trainer saves its state so a resumed run is exact)."""
+        for d in [self.in_dropout, *self.rnn.dropouts, self.out_dropout]:
+            d.rng = rng
+        self.drop_rng = rng
+
+    def named_layers(self) -> list[tuple[str, object]]:
+        out = [("embed", self.input)] if self.embed else []
+        out += [(f"rnn.{k}", layer) for k, layer in enumerate(self.rnn.layers)]
+        return out + [("dense", self.dense)]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every parameter by name ("rnn.0.W_x" (D, G·H), "dense.W" (H, V), ...): copies."""
+        return {f"{prefix}.{name}": p.copy() for prefix, layer in self.named_layers()
+                for name, p in layer.params.items()}
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy parameters in from `arrays` (names as in `arrays()`); ValueError on a missing/misshapen one."""
+        for prefix, layer in self.named_layers():
+            for name, p in layer.params.items():
+                key = f"{prefix}.{name}"
+                if key not in arrays:
+                    raise ValueError(f"arrays: missing parameter {key!r}")
+                a = np.asarray(arrays[key])
+                if a.shape != p.shape:
+                    raise ValueError(f"arrays[{key!r}]: expected shape {p.shape}, got {a.shape}")
+                p[...] = a
+
+    @property
+    def num_params(self) -> int:
+        return sum(layer.num_params for _, layer in self.named_layers())
+
+    # --- computation -------------------------------------------------------------------------------------
+    def _logits(self, ids: np.ndarray, states, cache: bool, training: bool):
+        x = self.input.forward(ids, cache=cache)                      # (T, B, D)
+        x = self.in_dropout.forward(x, training=training)
+        h, states = self.rnn.forward(x, states, cache=cache, training=training)  # (T, B, H)
+        h = self.out_dropout.forward(h, training=training)
+        return self.dense.forward(h, cache=cache), states             # (T, B, V)
+
+    def loss_and_grads(self, ids_in: np.ndarray, ids_target: np.ndarray, mask: np.ndarray | None = None,
+                       states=None, training: bool = True):
+        """Forward and backward over one batch; sets every layer's grads to d(mean loss)/d(param).
+
+        ids_in, ids_target (T, B) ints in [0, V); mask (T, B) bool or None (all count); states as above.
+        Returns (loss_sum in nats over the counted positions, count, final states). The final states are
+        plain arrays: passing them to the next batch carries the state without backpropagating into it.
+        """
+        T, B = ids_in.shape
+        if ids_target.shape != (T, B) or (mask is not None and mask.shape != (T, B)):
+            raise ValueError(f"ids_target and mask must have shape {(T, B)} like ids_in, got "
+                             f"{ids_target.shape} and {None if mask is None else mask.shape}")
+        saved = self._drop_weights() if training and self.weight_drop else None
+        try:
+            logits, states = self._logits(ids_in, states, cache=True, training=training)
+            V = self.vocab_size
+            loss_sum, count, dlogits = softmax_cross_entropy(
+                logits.reshape(T * B, V), ids_target.reshape(T * B),
+                None if mask is None else mask.reshape(T * B))
+            dlogits *= 1.0 / max(count, 1)
+            dh = self.dense.backward(dlogits.reshape(T, B, V).astype(self.dtype, copy=False))
+            dh = self.out_dropout.backward(dh)
+            dx, _ = self.rnn.backward(dh)
+            self.input.backward(self.in_dropout.backward(dx))
+        finally:
+            if saved is not None:
+                self._restore_weights(saved)
+        return loss_sum, count, states
+
+    def _drop_weights(self):
+        """Replace each W_h by W_h ∗ m/(1 − p), m ~ Bernoulli(1 − p); returns [(W_h, original, scaled m)]."""
+        keep = 1.0 - self.weight_drop
+        saved = []
+        for layer in self.rnn.layers:
+            W = layer.params["W_h"]
+            m = (self.drop_rng.random(W.shape) < keep).astype(W.dtype) / W.dtype.type(keep)
+            saved.append((W, W.copy(), m))
+            W *= m
+        return saved
+
+    def _restore_weights(self, saved) -> None:
+        """Put the original W_h back; dL/dW_h = dL/d(W_h ∗ m') ∗ m' by the chain rule."""
+        for layer, (W, original, m) in zip(self.rnn.layers, saved):
+            W[...] = original
+            layer.grads["W_h"] *= m
+
+    def log_probs(self, ids: np.ndarray, states=None):
+        """Inference over a sequence: ids (T, B) -> (log-probabilities (T, B, V) float64, final states)."""
+        logits, states = self._logits(ids, states, cache=False, training=False)
+        z = logits.astype(np.float64)
+        z -= z.max(axis=-1, keepdims=True)
+        z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        return z, states
+
+    def step(self, ids: np.ndarray, states=None):
+        """One step for sampling: ids (B,) -> (log-probabilities (B, V) float64, new states)."""
+        lp, states = self.log_probs(np.asarray(ids).reshape(1, -1), states)
+        return lp[0], states
+
+
+@dataclass
+class LanguageModel:
+    """A trained CharModel with what using it on text needs.
+
+    lower: whether text is lower-cased first (the normalisation); mode: "lines" or "stream";
+    training_lines: the lines it was trained on (lines mode, for the novelty count), or None;
+    meta: the checkpoint metadata it came from.
+    """
+
+    model: CharModel
+    vocab: Vocabulary
+    lower: bool = True
+    mode: str = "lines"
+    training_lines: frozenset[str] | None = None
+    meta: dict = field(default_factory=dict)
+
+    def normalize(self, text: str) -> str:
+        return normalize(text, lower=self.lower)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Normalised text -> ids (L,) int64; a character outside the vocabulary is a UserError."""
+        return self.vocab.encode(self.normalize(text))
+
+    @property
+    def start_id(self) -> int:
+        return self.vocab.char_to_ix[START]
+
+    def to_checkpoint(self, extra_arrays: dict | None = None, extra_meta: dict | None = None):
+        """(arrays, meta) for seqlab.text.checkpoint.save_checkpoint."""
+        arrays = {f"model.{k}": v for k, v in self.model.arrays().items()}
+        if self.training_lines is not None:
+            text = "\n".join(sorted(self.training_lines))
+            arrays["data.training_lines"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        arrays.update(extra_arrays or {})
+        meta = {"kind": "char-model", "config": self.model.config(), "vocab": self.vocab.to_json(),
+                "normalize": {"lower": self.lower}, "mode": self.mode}
+        meta.update(extra_meta or {})
+        return arrays, meta
+
+    def save(self, path, extra_arrays: dict | None = None, extra_meta: dict | None = None) -> None:
+        """Write one checkpoint file atomically (the arrays and meta of `to_checkpoint`)."""
+        from seqlab.text.checkpoint import save_checkpoint
+
+        save_checkpoint(path, *self.to_checkpoint(extra_arrays, extra_meta))
+
+    @classmethod
+    def from_checkpoint(cls, arrays: dict, meta: dict, source: str = "checkpoint") -> LanguageModel:
+        """Inverse of `to_checkpoint`; UserError when the file holds something other than a char model."""
+        if meta.get("kind") != "char-model":
+            raise UserError(f"{source} is a seqlab checkpoint but not a character-level text model")
+        try:
+            model = CharModel.from_config(meta["config"], rng=np.random.default_rng(0))
+            model.load_arrays({k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")})
+            vocab = Vocabulary.from_json(meta["vocab"])
+            mode = meta["mode"]
+            lower = bool(meta["normalize"]["lower"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"{source} has an inconsistent text model ({exc})") from None
+        if mode not in MODES or vocab.size != model.vocab_size:
+            raise UserError(f"{source} has an inconsistent text model (mode {mode!r}, "
+                            f"{vocab.size} characters for {model.vocab_size} outputs)")
+        lines = None
+        if "data.training_lines" in arrays:
+            lines = frozenset(arrays["data.training_lines"].tobytes().decode("utf-8").split("\n"))
+        return cls(model, vocab, lower, mode, lines, meta)
+
+
+def bundled_models() -> list[str]:
+    """Names of the models shipped in seqlab/models/ (files <name>.npz)."""
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.npz"))
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> Path:
+    """An existing path as given; else the bundled model of that name; else UserError naming both options."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    if isinstance(name_or_path, str) and "/" not in name_or_path and os.sep not in name_or_path:
+        bundled = BUNDLED_DIR / f"{name_or_path}.npz"
+        if bundled.is_file():
+            return bundled
+    names = ", ".join(bundled_models()) or "none installed; run `make models`"
+    raise UserError(f"{name_or_path}: no such model file; expected a checkpoint path or a bundled model "
+                    f"name ({names})")
+
+
+def load_model(name_or_path: str | os.PathLike) -> LanguageModel:
+    """A LanguageModel from a checkpoint path or a bundled model name ("dinos")."""
+    from seqlab.text.checkpoint import load_checkpoint
+
+    path = resolve_model(name_or_path)
+    arrays, meta = load_checkpoint(path)
+    return LanguageModel.from_checkpoint(arrays, meta, source=str(path))

@@ -1,0 +1,115 @@
+"""The text commands: train, sample, eval, names; every bad input is one stderr line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from seqlab.cli import main
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    corpus = d / "names.txt"
+    corpus.write_text("\n".join(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"] * 3) + "\n",
+                      encoding="utf-8")
+    model = d / "good.npz"
+    assert main(["train", str(corpus), "-o", str(model), "--hidden", "8", "--steps", "6", "--eval-every", "3",
+                 "--quiet"]) == 0
+    return d, corpus, model
+
+
+def _fails(capsys, argv, *words):
+    capsys.readouterr()
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"seqlab {argv[0]}: error: "), err
+    for w in words:
+        assert w in err, err
+    return err
+
+
+def test_sample_and_eval_json(trained, capsys):
+    d, corpus, model = trained
+    capsys.readouterr()
+    assert main(["sample", str(model), "-n", "3", "--seed", "1", "--prefix", "Al"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(s.startswith("al") for s in lines) and "not in the training data" in err
+    assert main(["eval", str(model), str(corpus), "--json"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert set(result) == {"nats_per_char", "chars"} and result["chars"] == sum(len(w) + 1 for w in
+        ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"] * 3)
+
+
+@pytest.mark.parametrize("content,words", [
+    (None, ["does not exist"]),
+    (b"", ["is empty"]),
+    (b"\x00\x01binary\x00", ["binary"]),
+    (b"caf\xe9\n", ["not UTF-8"]),
+    (b"aaaa\naa\naaa\n", ["distinct character"]),
+])
+def test_train_bad_corpus_leaves_the_old_model_untouched(trained, tmp_path, capsys, content, words):
+    _, _, model = trained
+    before = model.read_bytes()
+    corpus = tmp_path / "bad.txt"
+    if content is not None:
+        corpus.write_bytes(content)
+    _fails(capsys, ["train", str(corpus), "-o", str(model), "--steps", "2", "--quiet"], *words)
+    assert model.read_bytes() == before
+
+
+def test_train_bad_options_and_bad_resume(trained, tmp_path, capsys):
+    d, corpus, model = trained
+    before = model.read_bytes()
+    _fails(capsys, ["train", str(corpus), "-o", str(model), "--hidden", "0"], "--hidden")
+    _fails(capsys, ["train", str(corpus), "-o", str(tmp_path / "nodir" / "m.npz")], "does not exist")
+    _fails(capsys, ["train", str(corpus), "-o", str(model), "--resume", str(model), "--steps", "3"],
+           "already at step 6")
+    assert model.read_bytes() == before
+
+
+def test_bad_models_and_bad_prefix(trained, tmp_path, capsys):
+    d, corpus, model = trained
+    (tmp_path / "text.npz").write_text("hello", encoding="utf-8")
+    data = model.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    np.save(tmp_path / "plain.npy", np.zeros(3))
+    _fails(capsys, ["sample", str(tmp_path / "missing.npz")], "no such model file")
+    _fails(capsys, ["sample", str(tmp_path / "text.npz")], "not a seqlab checkpoint")
+    _fails(capsys, ["eval", str(tmp_path / "cut.npz"), str(corpus)], "truncated")
+    _fails(capsys, ["eval", str(tmp_path / "plain.npy"), str(corpus)], "not")
+    _fails(capsys, ["sample", str(model), "--prefix", "al#"], "'#'")
+    _fails(capsys, ["eval", str(model), str(tmp_path / "nothing.txt")], "no such file")
+    _fails(capsys, ["sample", str(model), "--temperature", "-1"], "temperature")
+
+
+def test_names_works_offline_from_the_bundled_model(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SEQLAB_HOME", str(tmp_path / "empty-cache"))   # no datasets needed
+    assert main(["names", "-n", "6", "--seed", "0"]) == 0
+    out, err = capsys.readouterr()
+    names = out.splitlines()
+    assert len(names) == 6 and all(n[:1].isupper() and n[1:].isalpha() and n[1:].islower() for n in names)
+    assert "of 6 not in the training data" in err
+    assert main(["names", "-n", "6", "--seed", "0"]) == 0
+    assert capsys.readouterr().out == out
+    assert main(["names", "-n", "2", "--prefix", "Tyr", "--seed", "1"]) == 0
+    assert all(n.startswith("Tyr") for n in capsys.readouterr().out.splitlines())
+
+
+@pytest.mark.data
+def test_bundled_dinos_model_scores_the_held_out_names(dinos_path, tmp_path, capsys):
+    from seqlab.models.build import dinos_split
+
+    _, held = dinos_split(dinos_path.read_text(encoding="utf-8"))
+    assert len(held) == 153
+    f = tmp_path / "heldout.txt"
+    f.write_text("\n".join(held) + "\n", encoding="utf-8")
+    assert main(["eval", "dinos", str(f), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["chars"] == sum(len(s.strip()) + 1 for s in held)
+    assert result["nats_per_char"] <= 1.65
