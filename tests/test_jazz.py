@@ -82,8 +82,8 @@ def test_choose_argmax_and_temperature():
 
 
 @pytest.mark.data
-def test_load_music_utils_shapes_and_shift():
-    X, Y, n_values, indices_values = course.load_music_utils()
+def test_load_music_utils_shapes_and_shift(metheny_path):
+    X, Y, n_values, indices_values = course.load_music_utils(metheny_path)
     assert X.shape == (60, 30, n_values) and Y.shape == (30, 60, n_values) and n_values == 91
     assert not X[:, 0].any() and (X[:, 1:].sum(-1) == 1).all() and (Y.sum(-1) == 1).all()
     assert (X[:, 1:] == Y[:-1].transpose(1, 0, 2)).all()  # the input at t is the target at t - 1
