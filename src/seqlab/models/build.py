@@ -109,7 +109,13 @@ def build_jazz(log=print) -> dict:
     return build_jazz_model(log=epoch_log)
 
 
-RECIPES = {"dinos": build_dinos, "jazz": build_jazz}
+def build_shakespeare(log=print) -> dict:
+    from seqlab.models.shakespeare_recipe import build_shakespeare as build
+
+    return build(log=log)
+
+
+RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build_jazz}
 
 
 def main(argv: list[str] | None = None) -> int:
