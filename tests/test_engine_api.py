@@ -127,3 +127,20 @@ def test_dropout_is_inverted_and_off_at_inference():
     assert abs(y.mean() - 1.0) < 0.05
     np.testing.assert_array_equal(drop.backward(x), y)
     np.testing.assert_array_equal(drop.forward(x, training=False), x)
+
+
+def test_need_dx_false_skips_only_the_input_gradient():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    for make in (lambda: Stack([LSTM(4, 6, rng=np.random.default_rng(1)), GRU(6, 5, rng=np.random.default_rng(2))]),
+                 lambda: RNN(4, 5, rng=np.random.default_rng(3))):
+        full, lean = make(), make()
+        out, _ = full.forward(x)
+        lean.forward(x)
+        dout = rng.standard_normal(out.shape).astype(np.float32)
+        dx, _ = full.backward(dout)
+        none, _ = lean.backward(dout, need_dx=False)
+        assert dx is not None and dx.shape == x.shape and none is None
+        for a, b in zip(getattr(full, "layers", [full]), getattr(lean, "layers", [lean])):
+            for k in a.grads:
+                np.testing.assert_array_equal(a.grads[k], b.grads[k])

@@ -79,8 +79,11 @@ class GRU(Recurrent):
         self._cache = (x, gates, hs, aux) if cache else None
         return hs[1:], hs[T].copy()
 
-    def backward(self, dout, dstate=None):
-        """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads."""
+    def backward(self, dout, dstate=None, need_dx: bool = True):
+        """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads.
+
+        need_dx=False skips dx (returns None) when the input is data, not something to train.
+        """
         x, gates, hs, aux = self._need_cache()
         T, B, _ = x.shape
         H = self.hidden_size
@@ -140,7 +143,7 @@ class GRU(Recurrent):
             np.sum(drec_n.reshape(T * B, H), axis=0, out=self.grads["b_hn"])
         else:
             np.matmul(aux.reshape(T * B, H).T, dgates[:, :, 2 * H:].reshape(T * B, H), out=gW_h[:, 2 * H:])
-        dx = self._input_grads(x, dgates)
+        dx = self._input_grads(x, dgates, need_dx)
         return dx, dh_rec
 
 

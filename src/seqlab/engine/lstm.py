@@ -42,10 +42,19 @@ class LSTM(Recurrent):
         T, B, _ = x.shape
         H = self.hidden_size
         h0, c0 = self._initial_state(state, B)
-        act = gate(self.recurrent_activation)
-        W_h = self.params["W_h"]
-
-        gates = self._project_inputs(x)          # pre-activations, then activations in place: (T, B, 4H)
+        sigmoid_gates = self.recurrent_activation == "sigmoid"
+        if sigmoid_gates:
+            # σ(s) = ½·tanh(s/2) + ½: with the i, f, o columns of W_x, W_h, b halved (exact in floating point),
+            # one tanh over the whole contiguous (B, 4H) row and one multiply-add activate all four gates.
+            half = np.full(4 * H, 0.5, self.dtype)
+            half[2 * H:3 * H] = 1.0
+            offset = np.where(half == 0.5, 0.5, 0.0).astype(self.dtype)
+            W_h = self.params["W_h"] * half
+            gates = self._project_inputs(x, scale=half)
+        else:
+            act = gate(self.recurrent_activation)
+            W_h = self.params["W_h"]
+            gates = self._project_inputs(x)      # pre-activations, then activations in place: (T, B, 4H)
         hs = np.empty((T + 1, B, H), self.dtype)  # a⟨0⟩ … a⟨T⟩
         cs = np.empty((T + 1, B, H), self.dtype)  # c⟨0⟩ … c⟨T⟩
         tcs = np.empty((T, B, H), self.dtype)     # tanh(c⟨t⟩)
@@ -56,10 +65,16 @@ class LSTM(Recurrent):
             z = gates[t]
             np.matmul(hs[t], W_h, out=rec)
             z += rec
-            if_, g, o = z[:, :2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-            act(if_, out=if_)
-            np.tanh(g, out=g)
-            act(o, out=o)
+            if sigmoid_gates:
+                np.tanh(z, out=z)
+                z *= half
+                z += offset
+            else:
+                if_, o = z[:, :2 * H], z[:, 3 * H:]
+                act(if_, out=if_)
+                np.tanh(z[:, 2 * H:3 * H], out=z[:, 2 * H:3 * H])
+                act(o, out=o)
+            g, o = z[:, 2 * H:3 * H], z[:, 3 * H:]
             c = cs[t + 1]
             np.multiply(z[:, H:2 * H], cs[t], out=c)   # f ∗ c⟨t−1⟩
             np.multiply(z[:, :H], g, out=ig)          # i ∗ g
@@ -70,8 +85,10 @@ class LSTM(Recurrent):
         out = hs[1:]
         return out, (hs[T].copy(), cs[T].copy())
 
-    def backward(self, dout, dstate=None):
+    def backward(self, dout, dstate=None, need_dx: bool = True):
         """dout (T, B, H) or None, dstate (dh_T, dc_T) or None -> (dx (T, B, D), (dh0, dc0)); sets grads.
+
+        need_dx=False skips dx (returns None) when the input is data, not something to train.
 
         The gate buffer of the forward pass is overwritten with dL/d(pre-activation), so backward runs once
         per forward.
@@ -83,13 +100,14 @@ class LSTM(Recurrent):
         dh_T, dc_T = self._final_dstate(dstate, B)
         sigmoid_gates = self.recurrent_activation == "sigmoid"
         W_h = self.params["W_h"]
-
         dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()   # dL/da⟨t⟩ from step t+1
         dc = np.zeros((B, H), self.dtype) if dc_T is None else dc_T.copy()       # dL/dc⟨t⟩
         dh = np.empty((B, H), self.dtype)
         s1 = np.empty((B, H), self.dtype)
         s2 = np.empty((B, H), self.dtype)
         di = np.empty((B, H), self.dtype)
+        up = np.empty((B, 4 * H), self.dtype)      # dL/d(gate value) of the four gates
+        deriv = np.empty((B, 4 * H), self.dtype)   # d(gate value)/d(pre-activation), g's times i (see below)
         for t in range(T - 1, -1, -1):
             z = gates[t]
             i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
@@ -104,26 +122,43 @@ class LSTM(Recurrent):
             s1 *= o
             s1 *= dh
             dc += s1
-            # o: d(pre) = da ∗ tanh c ∗ σ'(o)
-            np.multiply(dh, tc, out=s1)
-            _gate_grad_inplace(sigmoid_gates, o, s1, s2)
-            # i and g: di = dc ∗ g, dg = dc ∗ i
-            np.multiply(dc, g, out=di)
-            np.multiply(g, g, out=s2)
-            np.subtract(1.0, s2, out=s2)
-            s2 *= i
-            np.multiply(s2, dc, out=g)                 # g slot := dL/d(pre g)
-            _gate_grad_inplace(sigmoid_gates, i, di, s2)
-            # f: df = dc ∗ c⟨t−1⟩, and dc⟨t−1⟩ = dc ∗ f
-            np.multiply(dc, cs[t], out=s1)
-            dc *= f
-            _gate_grad_inplace(sigmoid_gates, f, s1, s2)
+            if sigmoid_gates:
+                # Whole-row form: z := up ∗ deriv, with up = [dc∗g, dc∗c⟨t−1⟩, dc, da∗tanh c] and
+                # deriv = [i(1−i), f(1−f), (1−g²)∗i, o(1−o)] (g's factor i moved into deriv).
+                np.multiply(dc, g, out=up[:, :H])
+                np.multiply(dc, cs[t], out=up[:, H:2 * H])
+                up[:, 2 * H:3 * H] = dc
+                np.multiply(dh, tc, out=up[:, 3 * H:])
+                np.subtract(1.0, z, out=deriv)
+                np.multiply(deriv[:, :2 * H], z[:, :2 * H], out=deriv[:, :2 * H])
+                np.multiply(deriv[:, 3 * H:], o, out=deriv[:, 3 * H:])
+                dg = deriv[:, 2 * H:3 * H]
+                np.multiply(g, g, out=dg)
+                np.subtract(1.0, dg, out=dg)
+                dg *= i
+                dc *= f                                # dc⟨t−1⟩ = dc ∗ f
+                np.multiply(up, deriv, out=z)
+            else:
+                # o: d(pre) = da ∗ tanh c ∗ σ'(o)
+                np.multiply(dh, tc, out=s1)
+                _gate_grad_inplace(False, o, s1, s2)
+                # i and g: di = dc ∗ g, dg = dc ∗ i
+                np.multiply(dc, g, out=di)
+                np.multiply(g, g, out=s2)
+                np.subtract(1.0, s2, out=s2)
+                s2 *= i
+                np.multiply(s2, dc, out=g)             # g slot := dL/d(pre g)
+                _gate_grad_inplace(False, i, di, s2)
+                # f: df = dc ∗ c⟨t−1⟩, and dc⟨t−1⟩ = dc ∗ f
+                np.multiply(dc, cs[t], out=s1)
+                dc *= f
+                _gate_grad_inplace(False, f, s1, s2)
             np.matmul(z, W_h.T, out=dh_rec)
 
         dgates = gates  # now dL/d(pre-activations), (T, B, 4H)
         self._cache = None
         np.matmul(hs[:T].reshape(T * B, H).T, dgates.reshape(T * B, 4 * H), out=self.grads["W_h"])
-        dx = self._input_grads(x, dgates)
+        dx = self._input_grads(x, dgates, need_dx)
         return dx, (dh_rec, dc)
 
 

@@ -87,20 +87,26 @@ class Recurrent(Layer):
         return check_array("dout", dout, (T, B, self.hidden_size), self.dtype)
 
     # --- the parts shared by all cells -------------------------------------------------------------------
-    def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) -> (T, B, G·H)."""
+    def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:
+        """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) -> (T, B, G·H).
+
+        `scale` (G·H,) multiplies the columns of W_x and b first (the LSTM halves its σ gates)."""
         T, B, D = x.shape
         W_x, b = self.params["W_x"], self.params["b"]
+        if scale is not None:
+            W_x, b = W_x * scale, b * scale
         proj = np.matmul(x.reshape(T * B, D), W_x, out=out)
         proj += b
         return proj.reshape(T, B, -1)
 
-    def _input_grads(self, x: np.ndarray, dpre_x: np.ndarray) -> np.ndarray:
-        """From dL/d(x·W_x + b) of all steps, (T, B, G·H): sets dW_x, db; returns dx (T, B, D)."""
+    def _input_grads(self, x: np.ndarray, dpre_x: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """From dL/d(x·W_x + b) of all steps, (T, B, G·H): sets dW_x, db; returns dx (T, B, D) or None."""
         T, B, D = x.shape
         d2 = dpre_x.reshape(T * B, -1)
         np.matmul(x.reshape(T * B, D).T, d2, out=self.grads["W_x"])
         np.sum(d2, axis=0, out=self.grads["b"])
+        if not need_dx:
+            return None
         return np.matmul(d2, self.params["W_x"].T).reshape(T, B, D)
 
     def forward(self, x, state=None, cache: bool = True):  # pragma: no cover - abstract

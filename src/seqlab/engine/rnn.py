@@ -39,8 +39,11 @@ class RNN(Recurrent):
         self._cache = (x, hs) if cache else None
         return hs[1:], hs[T].copy()
 
-    def backward(self, dout, dstate=None):
-        """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads."""
+    def backward(self, dout, dstate=None, need_dx: bool = True):
+        """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads.
+
+        need_dx=False skips dx (returns None) when the input is data, not something to train.
+        """
         x, hs = self._need_cache()
         T, B, _ = x.shape
         H = self.hidden_size
@@ -61,5 +64,5 @@ class RNN(Recurrent):
             np.matmul(d, W_h.T, out=dh_rec)
         self._cache = None
         np.matmul(hs[:T].reshape(T * B, H).T, dpre.reshape(T * B, H), out=self.grads["W_h"])
-        dx = self._input_grads(x, dpre)
+        dx = self._input_grads(x, dpre, need_dx)
         return dx, dh_rec

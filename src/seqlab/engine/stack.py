@@ -45,14 +45,16 @@ class Stack:
             new_states.append(s)
         return h, new_states
 
-    def backward(self, dout, dstates=None):
-        """dout (T, B, H) or None, dstates list or None -> (dx (T, B, D), list of d initial states)."""
+    def backward(self, dout, dstates=None, need_dx: bool = True):
+        """dout (T, B, H) or None, dstates list or None -> (dx (T, B, D), list of d initial states).
+
+        need_dx=False skips the bottom layer's dx (returns None) when the input is data."""
         if dstates is None:
             dstates = [None] * len(self.layers)
         d0 = [None] * len(self.layers)
         d = dout
         for k in range(len(self.layers) - 1, -1, -1):
-            d, d0[k] = self.layers[k].backward(d, dstates[k])
+            d, d0[k] = self.layers[k].backward(d, dstates[k], need_dx=need_dx or k > 0)
             if k:
                 d = self.dropouts[k - 1].backward(d)
         return d, d0
@@ -85,12 +87,12 @@ class Bidirectional:
         out_b, st_b = self.layers[1].forward(x[::-1].copy(), sb, cache=cache)
         return np.concatenate([out_f, out_b[::-1]], axis=2), (st_f, st_b)
 
-    def backward(self, dout, dstate=None):
-        """dout (T, B, H_f + H_b) or None -> (dx (T, B, D), (d state forward, d state backward))."""
+    def backward(self, dout, dstate=None, need_dx: bool = True):
+        """dout (T, B, H_f + H_b) or None -> (dx (T, B, D) or None, (d state forward, d state backward))."""
         dsf, dsb = (None, None) if dstate is None else dstate
         Hf = self.layers[0].output_size
         df = None if dout is None else np.ascontiguousarray(dout[:, :, :Hf])
         db = None if dout is None else np.ascontiguousarray(dout[::-1, :, Hf:])
-        dx_f, d0f = self.layers[0].backward(df, dsf)
-        dx_b, d0b = self.layers[1].backward(db, dsb)
-        return dx_f + dx_b[::-1], (d0f, d0b)
+        dx_f, d0f = self.layers[0].backward(df, dsf, need_dx=need_dx)
+        dx_b, d0b = self.layers[1].backward(db, dsb, need_dx=need_dx)
+        return (dx_f + dx_b[::-1] if need_dx else None), (d0f, d0b)

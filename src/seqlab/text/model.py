@@ -140,8 +140,10 @@ class CharModel:
             dlogits *= 1.0 / max(count, 1)
             dh = self.dense.backward(dlogits.reshape(T, B, V).astype(self.dtype, copy=False))
             dh = self.out_dropout.backward(dh)
-            dx, _ = self.rnn.backward(dh)
-            self.input.backward(self.in_dropout.backward(dx))
+            trainable_input = bool(self.input.params)   # an embedding, not a fixed one-hot
+            dx, _ = self.rnn.backward(dh, need_dx=trainable_input)
+            if trainable_input:
+                self.input.backward(self.in_dropout.backward(dx))
         finally:
             if saved is not None:
                 self._restore_weights(saved)
