@@ -1,7 +1,7 @@
 """Activation functions, written to work in place on preallocated buffers.
 
-The recurrent layers store activated gate values and differentiate through them, so each function comes with
-its derivative expressed in terms of its *output* y (σ' = y(1 − y), tanh' = 1 − y²).
+The recurrent layers store activated gate values and differentiate through them, so gate derivatives are
+expressed in terms of the *output* y (σ' = y(1 − y), tanh' = 1 − y²).
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ def hard_sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def tanh(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.tanh(x, out=out)
-
-
 def gate(kind: str):
     """The recurrent activation named `kind` ("sigmoid" or "hard_sigmoid")."""
     if kind == "sigmoid":
@@ -41,27 +37,19 @@ def gate(kind: str):
     raise ValueError(f"recurrent_activation must be one of {RECURRENT_ACTIVATIONS}, got {kind!r}")
 
 
-def gate_grad(kind: str, y: np.ndarray, dy: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """dL/dx from dL/dy for y = gate(x), using only the output y. Shapes of y, dy, out agree.
+def gate_grad_inplace(kind: str, y: np.ndarray, dy: np.ndarray, scratch: np.ndarray) -> None:
+    """y := dy ∗ gate'(x) for y = gate(x), from the output y alone; scratch is a buffer shaped like y.
 
-    sigmoid: dy·y(1 − y); hard_sigmoid: dy·0.2 where 0 < y < 1, else 0 (the clip's flat parts).
+    sigmoid: σ' = y(1 − y); hard_sigmoid: 0.2 where 0 < y < 1, else 0 (the clip's flat parts).
     """
     if kind == "sigmoid":
-        out = np.multiply(y, y, out=out)
-        np.subtract(y, out, out=out)
-        out *= dy
-        return out
-    out = np.multiply(dy, 0.2, out=out)
-    out *= (y > 0.0) & (y < 1.0)
-    return out
-
-
-def tanh_grad(y: np.ndarray, dy: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """dL/dx for y = tanh(x): dy·(1 − y²)."""
-    out = np.multiply(y, y, out=out)
-    np.subtract(1.0, out, out=out)
-    out *= dy
-    return out
+        np.subtract(1.0, y, out=scratch)
+        scratch *= y
+    else:
+        np.greater(y, 0.0, out=scratch)            # bools cast to 0/1
+        scratch *= y < 1.0
+        scratch *= 0.2
+    np.multiply(dy, scratch, out=y)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqlab.engine.activations import gate
-from seqlab.engine.lstm import _gate_grad_inplace
+from seqlab.engine.activations import gate, gate_grad_inplace
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -87,12 +86,8 @@ class GRU(Recurrent):
         x, gates, hs, aux = self._need_cache()
         T, B, _ = x.shape
         H = self.hidden_size
-        dout = self._check_dout(dout, T, B)
-        dh_T, _ = self._final_dstate(dstate, B)
-        sig = self.recurrent_activation == "sigmoid"
+        dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
         W_h = self.params["W_h"]
-
-        dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()
         dh = np.empty((B, H), self.dtype)
         s1 = np.empty((B, H), self.dtype)
         s2 = np.empty((B, H), self.dtype)
@@ -112,7 +107,7 @@ class GRU(Recurrent):
             np.multiply(dh, z, out=dh_rec)
             np.subtract(1.0, z, out=s2)
             s2 *= dh                                   # dn
-            _gate_grad_inplace(sig, z, s1, dh)         # z slot := d(pre z); dh is free now
+            gate_grad_inplace(self.recurrent_activation, z, s1, dh)         # z slot := d(pre z); dh is free now
             # n: d(pre n) = dn ∗ (1 − n²)
             np.multiply(n, n, out=s1)
             np.subtract(1.0, s1, out=s1)
@@ -121,7 +116,7 @@ class GRU(Recurrent):
                 # n = tanh(… + r ∗ aux), aux = h·W_hn + b_hn
                 np.multiply(n, r, out=drec_n[t])       # d aux
                 np.multiply(n, aux[t], out=s1)         # dr
-                _gate_grad_inplace(sig, r, s1, s2)
+                gate_grad_inplace(self.recurrent_activation, r, s1, s2)
                 dh_rec += np.matmul(zt[:, :2 * H], W_h[:, :2 * H].T)
                 dh_rec += np.matmul(drec_n[t], W_h[:, 2 * H:].T)
             else:
@@ -130,7 +125,7 @@ class GRU(Recurrent):
                 np.multiply(s1, r, out=s2)
                 dh_rec += s2
                 s1 *= h                                # dr
-                _gate_grad_inplace(sig, r, s1, s2)
+                gate_grad_inplace(self.recurrent_activation, r, s1, s2)
                 dh_rec += np.matmul(zt[:, :2 * H], W_h[:, :2 * H].T)
 
         self._cache = None
@@ -149,6 +144,4 @@ class GRU(Recurrent):
 
 def gru_gates(layer: GRU) -> dict[str, np.ndarray]:
     """The activated gates of the last forward: {"r", "z", "n"} -> (T, B, H) copies (Γr, 1 − Γu, c̃)."""
-    from seqlab.engine.lstm import _split_gates
-
-    return _split_gates(layer, "rzn")
+    return layer._gates("rzn")

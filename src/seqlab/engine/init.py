@@ -32,12 +32,6 @@ def course_randn(rng: np.random.Generator, shape: tuple[int, ...], dtype=np.floa
     return (rng.standard_normal(shape) * 0.01).astype(dtype)
 
 
-def uniform_torch(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtype=np.float32) -> np.ndarray:
-    """PyTorch's RNN default: U(−1/√hidden, 1/√hidden)."""
-    k = 1.0 / np.sqrt(hidden)
-    return rng.uniform(-k, k, size=shape).astype(dtype)
-
-
 def course_init(layers, rng: np.random.Generator) -> None:
     """Re-initialises every weight matrix of `layers` as the course does (randn · 0.01) and zeroes every bias.
 

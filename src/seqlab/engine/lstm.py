@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqlab.engine.activations import gate
+from seqlab.engine.activations import gate, gate_grad_inplace
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -96,12 +96,9 @@ class LSTM(Recurrent):
         x, gates, hs, cs, tcs = self._need_cache()
         T, B, _ = x.shape
         H = self.hidden_size
-        dout = self._check_dout(dout, T, B)
-        dh_T, dc_T = self._final_dstate(dstate, B)
+        dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
         W_h = self.params["W_h"]
-        dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()   # dL/da⟨t⟩ from step t+1
-        dc = np.zeros((B, H), self.dtype) if dc_T is None else dc_T.copy()       # dL/dc⟨t⟩
         dh = np.empty((B, H), self.dtype)
         s1 = np.empty((B, H), self.dtype)
         s2 = np.empty((B, H), self.dtype)
@@ -141,18 +138,18 @@ class LSTM(Recurrent):
             else:
                 # o: d(pre) = da ∗ tanh c ∗ σ'(o)
                 np.multiply(dh, tc, out=s1)
-                _gate_grad_inplace(False, o, s1, s2)
+                gate_grad_inplace(self.recurrent_activation, o, s1, s2)
                 # i and g: di = dc ∗ g, dg = dc ∗ i
                 np.multiply(dc, g, out=di)
                 np.multiply(g, g, out=s2)
                 np.subtract(1.0, s2, out=s2)
                 s2 *= i
                 np.multiply(s2, dc, out=g)             # g slot := dL/d(pre g)
-                _gate_grad_inplace(False, i, di, s2)
+                gate_grad_inplace(self.recurrent_activation, i, di, s2)
                 # f: df = dc ∗ c⟨t−1⟩, and dc⟨t−1⟩ = dc ∗ f
                 np.multiply(dc, cs[t], out=s1)
                 dc *= f
-                _gate_grad_inplace(False, f, s1, s2)
+                gate_grad_inplace(self.recurrent_activation, f, s1, s2)
             np.matmul(z, W_h.T, out=dh_rec)
 
         dgates = gates  # now dL/d(pre-activations), (T, B, 4H)
@@ -162,26 +159,7 @@ class LSTM(Recurrent):
         return dx, (dh_rec, dc)
 
 
-def _gate_grad_inplace(sigmoid_gates: bool, y: np.ndarray, dy: np.ndarray, scratch: np.ndarray) -> None:
-    """y := dy ∗ gate'(pre), with the gate's output y: σ' = y(1 − y); hard σ' = 0.2 on 0 < y < 1."""
-    if sigmoid_gates:
-        np.subtract(1.0, y, out=scratch)
-        scratch *= y
-    else:
-        np.greater(y, 0.0, out=scratch)            # bools cast to 0/1
-        scratch *= y < 1.0
-        scratch *= 0.2
-    np.multiply(dy, scratch, out=y)
-
-
-def _split_gates(layer, names: str) -> dict[str, np.ndarray]:
-    if layer._cache is None:
-        raise RuntimeError(f"{type(layer).__name__}.gates() needs a forward(..., cache=True) and no backward since")
-    gates = layer._cache[1]
-    H = layer.hidden_size
-    return {name: gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(names)}
-
 
 def lstm_gates(layer: LSTM) -> dict[str, np.ndarray]:
     """The activated gates of the last forward: {"i", "f", "g", "o"} -> (T, B, H) copies (the course's it, ft, cct, ot)."""
-    return _split_gates(layer, "ifgo")
+    return layer._gates("ifgo")

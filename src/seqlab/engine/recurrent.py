@@ -81,10 +81,23 @@ class Recurrent(Layer):
             return dh, dc
         return (None if dstate is None else self._check_h("dh_T", dstate, B)), None
 
-    def _check_dout(self, dout, T: int, B: int):
-        if dout is None:
-            return None
-        return check_array("dout", dout, (T, B, self.hidden_size), self.dtype)
+    def _start_backward(self, dout, dstate, T: int, B: int):
+        """Checks the upstream gradients; returns (dout or None, dh_T, dc_T) with the final-state gradients as
+        fresh (B, H) arrays the time loop may overwrite (zeros where not given; dc_T is None without a cell)."""
+        if dout is not None:
+            dout = check_array("dout", dout, (T, B, self.hidden_size), self.dtype)
+        dh_T, dc_T = self._final_dstate(dstate, B)
+        zeros = np.zeros((B, self.hidden_size), self.dtype)
+        dh = zeros.copy() if dh_T is None else dh_T.copy()
+        dc = None if not self.has_cell else (zeros if dc_T is None else dc_T.copy())
+        return dout, dh, dc
+
+    def _gates(self, names: str) -> dict[str, np.ndarray]:
+        """The activated gates of the last forward, one (T, B, H) copy per block, named by `names`' letters."""
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}'s gates need a forward(..., cache=True) and no backward since")
+        gates, H = self._cache[1], self.hidden_size
+        return {name: gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(names)}
 
     # --- the parts shared by all cells -------------------------------------------------------------------
     def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:

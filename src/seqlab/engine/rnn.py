@@ -47,11 +47,9 @@ class RNN(Recurrent):
         x, hs = self._need_cache()
         T, B, _ = x.shape
         H = self.hidden_size
-        dout = self._check_dout(dout, T, B)
-        dh_T, _ = self._final_dstate(dstate, B)
+        dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
         W_h = self.params["W_h"]
         dpre = np.empty((T, B, H), self.dtype)
-        dh_rec = np.zeros((B, H), self.dtype) if dh_T is None else dh_T.copy()
         for t in range(T - 1, -1, -1):
             d = dpre[t]
             h = hs[t + 1]
