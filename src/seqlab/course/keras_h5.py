@@ -57,11 +57,9 @@ def load_keras_model(path: str | os.PathLike) -> CourseModel:
             raise UserError(f"{path} holds layers {kinds}; expected LSTM, Dropout, LSTM, Dropout, Dense, softmax")
         lstm_cfgs = [layer["config"] for layer in layers if layer["class_name"] == "LSTM"]
         drop_cfg = next(layer["config"] for layer in layers if layer["class_name"] == "Dropout")
-        names = [layer["config"]["name"] for layer in layers]
-        kind_of = dict(zip(names, (layer["class_name"] for layer in layers)))
-        lstm_names = [n for n in names if kind_of[n] == "LSTM"]
-        dense_name = next(n for n in names if kind_of[n] == "Dense")
-        w1, w2, wd = _weights(f, lstm_names[0]), _weights(f, lstm_names[1]), _weights(f, dense_name)
+        dense_cfg = next(layer["config"] for layer in layers if layer["class_name"] == "Dense")
+        w1, w2 = (_weights(f, cfg["name"]) for cfg in lstm_cfgs[:2])
+        wd = _weights(f, dense_cfg["name"])
 
     activations = {cfg.get("recurrent_activation", "hard_sigmoid") for cfg in lstm_cfgs}
     if len(activations) != 1 or not activations <= {"sigmoid", "hard_sigmoid"}:
