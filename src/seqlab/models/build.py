@@ -9,13 +9,13 @@ score in its metadata. Recipes are functions in RECIPES, name -> recipe(out_path
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from seqlab.fileio import write_bytes_atomic
 from seqlab.text.train_config import TrainConfig
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -81,15 +81,15 @@ def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Pa
         lm.save(out, extra_meta=meta)
         plot = Path(tmp) / f"{name}.loss.png"
         if plot.exists():
-            os.replace(plot, MODELS_DIR / f"{name}.loss.png")
+            write_bytes_atomic(MODELS_DIR / f"{name}.loss.png", plot.read_bytes())  # tmp may be another disk
     return {"path": str(out), "bytes": out.stat().st_size, **meta}
 
 
 def build_dinos(log=print) -> dict:
     from seqlab import data
+    from seqlab.text.corpus import read_text
 
-    text = data.path("dinos").read_text(encoding="utf-8")
-    train, held = dinos_split(text)
+    train, held = dinos_split(read_text(data.path("dinos")))
     with tempfile.TemporaryDirectory() as tmp:
         train_file, held_file = Path(tmp) / "dinos-train.txt", Path(tmp) / "dinos-heldout.txt"
         train_file.write_text("\n".join(train) + "\n", encoding="utf-8")

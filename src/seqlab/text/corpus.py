@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -11,14 +10,12 @@ from seqlab.errors import UserError
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 of a file's bytes (recorded in checkpoints as the data checksum)."""
+    from seqlab.data import sha256_file
+
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: no such file")
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_file(p)
 
 
 def read_text(path: str | os.PathLike) -> str:

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.engine import GRU, LSTM, RNN, Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
+from seqlab.engine.activations import log_softmax
 from seqlab.errors import UserError
+from seqlab.text.train_config import MODES
 from seqlab.text.vocab import Vocabulary, normalize
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-MODES = ("lines", "stream")
 START = "\n"  # the start token of a line and its end, as in the course
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models"
 
@@ -169,10 +170,7 @@ class CharModel:
     def log_probs(self, ids: np.ndarray, states=None):
         """Inference over a sequence: ids (T, B) -> (log-probabilities (T, B, V) float64, final states)."""
         logits, states = self._logits(ids, states, cache=False, training=False)
-        z = logits.astype(np.float64)
-        z -= z.max(axis=-1, keepdims=True)
-        z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
-        return z, states
+        return log_softmax(logits.astype(np.float64)), states
 
     def step(self, ids: np.ndarray, states=None):
         """One step for sampling: ids (B,) -> (log-probabilities (B, V) float64, new states)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqlab.engine.activations import softmax
 from seqlab.errors import UserError
 from seqlab.text.model import START, LanguageModel
 
@@ -28,9 +29,7 @@ def next_distribution(log_probs: np.ndarray, temperature: float = 1.0, top_k: in
         # The k-th largest value of each row; everything below it is removed (ties at the cut are kept).
         kth = np.partition(z, -top_k, axis=1)[:, -top_k][:, None]
         z = np.where(z >= kth, z, -np.inf)
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    return softmax(z, axis=1)
 
 
 def _draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -65,11 +64,12 @@ def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 
     out = np.empty((n, max_len), np.int64)
     done = np.zeros(n, bool)
     length = np.full(n, max_len)
+    end_id = lm.start_id
     for t in range(max_len):
         nxt = _draw(next_distribution(last, temperature, top_k), rng)
         out[:, t] = nxt
         if stop_at_newline:
-            ended = ~done & (nxt == lm.start_id)
+            ended = ~done & (nxt == end_id)
             length[ended] = t
             done |= ended
             if done.all():

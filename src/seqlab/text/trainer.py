@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.errors import UserError
+from seqlab.fileio import atomic_output
 from seqlab.text.model import START, CharModel, LanguageModel
 from seqlab.text.train_config import TrainConfig
 from seqlab.text.vocab import Vocabulary, normalize
@@ -136,7 +137,8 @@ class _Run:
     def save(self, path: Path, final: bool, use_current: bool = False) -> None:
         """Checkpoint: model.* = best parameters (or the current ones with use_current or no held-out)."""
         model = self.lm.model
-        extra = {f"resume.param.{k}": v for k, v in model.arrays().items()}
+        current = model.arrays()
+        extra = {f"resume.param.{k}": v for k, v in current.items()}
         if use_current and self.best_arrays is not None:  # keep the best for a later resume
             extra.update({f"resume.best.{k}": v for k, v in self.best_arrays.items()})
         extra.update({f"resume.opt.{k}": v for k, v in self.opt.state_dict().items()})
@@ -145,7 +147,6 @@ class _Run:
             "config": asdict(self.cfg), "rng": self.rng.bit_generator.state, "data_sha256": self.data.sha256,
             "best": self.best, "bad_evals": self.bad_evals, "stopped_early": self.stopped_early,
             "acc": self.acc, "history": self.history, "final": final}}
-        current = model.arrays()
         if self.best_arrays is not None and not use_current:
             model.load_arrays(self.best_arrays)
         try:
@@ -170,16 +171,10 @@ class _Run:
             self.best_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
-def _load_resume(resume, data: Data, steps: int):
-    """(config, arrays, meta) of a checkpoint to resume, after checking it fits this corpus."""
-    from seqlab.text.checkpoint import load_checkpoint
-    from seqlab.text.model import resolve_model
-
-    path = resolve_model(resume)
-    arrays, meta = load_checkpoint(path)
+def _check_resume(path: Path, arrays: dict, meta: dict, data: Data, steps: int) -> None:
+    """UserError unless the checkpoint (arrays, meta) read from `path` can resume a run on this corpus."""
     if "train" not in meta or "resume.opt.t" not in arrays:
         raise UserError(f"{path} has no training state to resume from (a bundled or exported model)")
-    cfg = TrainConfig.from_json(meta["train"]["config"])
     if meta["train"]["data_sha256"] != data.sha256:
         raise UserError(f"{path} was trained on a different corpus (sha256 {meta['train']['data_sha256']}, "
                         f"this one is {data.sha256})")
@@ -188,7 +183,6 @@ def _load_resume(resume, data: Data, steps: int):
     if meta["train"]["stopped_early"]:
         raise UserError(f"{path} stopped early at step {meta['step']} (no held-out improvement); "
                         f"nothing to resume")
-    return cfg, arrays, meta
 
 
 def _check_output(out: Path) -> None:
@@ -217,13 +211,11 @@ def plot_losses(history: dict, path: Path, title: str = "") -> None:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_output(path) as f:
+            fig.savefig(f, format="png", bbox_inches="tight")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
 
 
 def loss_plot_path(out: Path) -> Path:
@@ -251,7 +243,9 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
         from seqlab.text.checkpoint import load_checkpoint
         from seqlab.text.model import resolve_model
 
-        saved = load_checkpoint(resolve_model(resume))[1].get("train", {}).get("config")
+        resume_path = resolve_model(resume)
+        arrays, meta = load_checkpoint(resume_path)
+        saved = meta.get("train", {}).get("config")
         if saved is None:
             raise UserError(f"{resume} has no training state to resume from (a bundled or exported model)")
         cfg = TrainConfig.from_json(saved)
@@ -261,7 +255,7 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     data = prepare_data(corpus, cfg)
     run = _Run(cfg, data)
     if resume is not None:
-        _, arrays, meta = _load_resume(resume, data, cfg.steps)
+        _check_resume(resume_path, arrays, meta, data, cfg.steps)
         run.restore(arrays, meta)
     return _loop(run, out, progress, log, plot)
 
@@ -295,8 +289,9 @@ def _loop(run: _Run, out: Path, progress: bool, log, plot: bool) -> dict:
                 clip_by_global_norm(model.layers, cfg.clip)
             run.opt.step()
             if cfg.weight_decay:
+                shrink = run.opt.lr * cfg.weight_decay
                 for w in decayed:
-                    w -= (run.opt.lr * cfg.weight_decay) * w
+                    w -= shrink * w
             run.step = s + 1
             run.acc[0] += loss
             run.acc[1] += count
