@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.music.corpus import MusicCorpus, build_corpus, training_windows
+from seqlab.music.corpus import MusicCorpus, build_corpus, one_hot, training_windows
 from seqlab.music.model import JazzModel
 
 __all__ = ["load_music_utils", "load_music_corpus", "djmodel", "music_inference_model", "predict_and_sample",
@@ -42,12 +42,8 @@ def load_music_utils(file=None, m: int = 60, Tx: int = 30, seed: int = 0):
     corpus = load_music_corpus(file)
     x_ids, y_ids = training_windows(corpus.indices(), m=m, Tx=Tx, rng=np.random.default_rng(seed))
     V = corpus.n_values
-    X = np.zeros((m, Tx, V), dtype=bool)
-    Y = np.zeros((Tx, m, V), dtype=bool)
-    t, b = np.nonzero(x_ids >= 0)
-    X[b, t, x_ids[t, b]] = True
-    t, b = np.indices(y_ids.shape)
-    Y[t, b, y_ids] = True
+    X = one_hot(x_ids.T, V, dtype=bool)  # batch-major, as the course
+    Y = one_hot(y_ids, V, dtype=bool)
     return X, Y, V, dict(enumerate(corpus.vocab))
 
 

@@ -47,9 +47,9 @@ def approach_tones(pitches: tuple[int, ...]) -> frozenset[int]:
 
 def note_class(pitch: int, pitches: tuple[int, ...]) -> str:
     """'C', 'S', 'A' or 'X' for MIDI `pitch` over the chord `pitches`."""
-    pc = pitch % 12
-    if pc in {p % 12 for p in pitches}:
+    if is_chord_tone(pitch, pitches):
         return "C"
+    pc = pitch % 12
     if pc in chord_scale(pitches):
         return "S"
     if pc in approach_tones(pitches):

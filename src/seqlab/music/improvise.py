@@ -43,6 +43,7 @@ def generate_values(bundle: JazzBundle, measures: int, rng: np.random.Generator,
                     temperature: float = 0.0) -> list[list[str]]:
     """`measures` lists of values, each filling (at least) one measure."""
     model, vocab = bundle.model, bundle.vocab
+    steps = [max(grid_round(parse_value(v).duration), 0.25) for v in vocab]  # time each value advances
     x = np.zeros((1, model.n_values), dtype=model.dtype)
     state = None
     out = []
@@ -52,14 +53,14 @@ def generate_values(bundle: JazzBundle, measures: int, rng: np.random.Generator,
             p, state = model.step(x, state)
             k = choose(p[0], temperature, rng)
             values.append(vocab[k])
-            t = snap(t + max(grid_round(parse_value(vocab[k]).duration), 0.25))
+            t = snap(t + steps[k])
             x = np.zeros_like(x)
             x[0, k] = 1
         out.append(values)
     return out
 
 
-def progression_chords(progression: list[list[Chord]], measures: int, beats: float) -> list[list[Chord]]:
+def progression_chords(progression: list[list[Chord]], measures: int) -> list[list[Chord]]:
     """Chords for each of `measures` measures, cycling through the progression."""
     return [progression[i % len(progression)] for i in range(measures)]
 
@@ -91,5 +92,5 @@ def improvise(bundle: JazzBundle, measures: int = 16, seed: int = 0, temperature
     rng = np.random.default_rng(seed)
     with threadpool_limits(limits=1, user_api="blas"):  # one value at a time: threads only add overhead
         values = generate_values(bundle, measures, rng, temperature)
-    chords = progression_chords(bundle.progression, measures, bundle.beats)
+    chords = progression_chords(bundle.progression, measures)
     return realize_solo(values, chords, bundle.beats, rng, bundle.register, bundle.home, bundle.profile)

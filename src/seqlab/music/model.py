@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import LSTM, Dense
+from seqlab.engine.activations import softmax
 from seqlab.music.corpus import one_hot
 
 
@@ -59,10 +60,7 @@ class JazzModel:
         """One generation step: x (B, n_values) one-hot or zeros, state (a, c) or None ->
         (probabilities (B, n_values), new state)."""
         a, state = self.lstm.forward(x[None].astype(self.dtype), state, cache=False)
-        logits = self.dense.forward(a[0], cache=False).astype(np.float64)
-        logits -= logits.max(axis=-1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=-1, keepdims=True), state
+        return softmax(self.dense.forward(a[0], cache=False).astype(np.float64)), state
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The weights by name: lstm.W_x (n_values, 4n_a), lstm.W_h (n_a, 4n_a), lstm.b (4n_a,),

@@ -6,13 +6,14 @@ Notes and chords here have offsets in quarter notes from the start of the piece.
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 
 import numpy as np
 
 from seqlab.fileio import write_bytes_atomic
-from seqlab.music.events import Chord, Note
+from seqlab.music.events import Chord, Note, snap
 
 TEMPO = 130          # beats per minute, like the course's output
 SAMPLE_RATE = 22050
@@ -76,8 +77,6 @@ def synthesize(notes: list[Note], chords: list[Chord], tempo: float = TEMPO,
 def write_wav(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO,
               rate: int = SAMPLE_RATE) -> Path:
     """Render with `synthesize` and write 16-bit mono PCM."""
-    import io
-
     pcm = (synthesize(notes, chords, tempo, rate) * 32767).astype("<i2")
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -90,8 +89,6 @@ def write_wav(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO
 
 def write_png(path, notes: list[Note], chords: list[Chord], beats: float = 4.0, title: str = "") -> Path:
     """A piano roll: chords as grey bars, the solo in colour on top, measure lines every `beats`."""
-    import io
-
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.collections import PatchCollection
@@ -124,14 +121,13 @@ def write_png(path, notes: list[Note], chords: list[Chord], beats: float = 4.0, 
 
 def read_solo_midi(path) -> tuple[list[Note], list[Chord]]:
     """The solo and chords back from a file written by `write_midi` (parts named "Solo" and "Chords")."""
-    from music21 import converter
+    from music21.midi.translate import midiFileToStream
 
     from seqlab.errors import UserError
-    from seqlab.music.events import snap
     from seqlab.music.midi import read_midi
 
-    read_midi(path)  # clear messages for missing, empty or non-MIDI files
-    score = converter.parse(str(path), quantizePost=False)  # our own grid, not music21's re-quantization
+    mf = read_midi(path)  # clear messages for missing, empty or non-MIDI files
+    score = midiFileToStream(mf, quantizePost=False)  # our own grid, not music21's re-quantization
     parts = {p.partName: p for p in score.parts}
     if "Solo" not in parts or "Chords" not in parts:
         raise UserError(f"{path} has parts {sorted(map(str, parts))}; expected parts named Solo and Chords")

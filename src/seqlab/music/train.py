@@ -7,7 +7,6 @@ Keras' `decay` shrinks the learning rate after every batch: lr / (1 + decay · i
 
 from __future__ import annotations
 
-
 import numpy as np
 from threadpoolctl import threadpool_limits
 
