@@ -144,3 +144,48 @@ def test_need_dx_false_skips_only_the_input_gradient():
         for a, b in zip(getattr(full, "layers", [full]), getattr(lean, "layers", [lean])):
             for k in a.grads:
                 np.testing.assert_array_equal(a.grads[k], b.grads[k])
+
+
+@pytest.mark.parametrize("make", [lambda r: LSTM(4, 6, rng=r), lambda r: LSTM(4, 6, rng=r, recurrent_activation="hard_sigmoid"),
+                                  lambda r: GRU(4, 6, rng=r), lambda r: RNN(4, 6, rng=r)])
+def test_kept_buffers_never_change_what_a_caller_holds(make):
+    # Training calls reuse the layer's internal arrays between calls of one shape (see Recurrent._buffer).
+    # Outputs and input gradients already returned must stay as they were.
+    rng = np.random.default_rng(5)
+    x1, x2 = (rng.standard_normal((7, 3, 4)).astype(np.float32) for _ in range(2))
+    dout = rng.standard_normal((7, 3, 6)).astype(np.float32)
+    layer, fresh = make(np.random.default_rng(1)), make(np.random.default_rng(1))
+
+    out1, _ = layer.forward(x1)
+    kept = out1.copy()
+    dx1, _ = layer.backward(dout)
+    np.testing.assert_array_equal(out1, kept)
+    ref_out, _ = fresh.forward(x1)
+    ref_dx, _ = fresh.backward(dout)
+    np.testing.assert_array_equal(ref_out, kept)
+    np.testing.assert_array_equal(dx1, ref_dx)
+    grads1 = {k: g.copy() for k, g in layer.grads.items()}
+    for k in grads1:
+        np.testing.assert_array_equal(grads1[k], fresh.grads[k])
+
+    out2, _ = layer.forward(x2)                 # same shape again: the kept arrays are reused
+    dx2, _ = layer.backward(dout)
+    np.testing.assert_array_equal(out1, kept)   # the first call's results are untouched
+    np.testing.assert_array_equal(dx1, ref_dx)
+    ref_out2, _ = fresh.forward(x2)
+    ref_dx2, _ = fresh.backward(dout)
+    np.testing.assert_array_equal(out2, ref_out2)
+    np.testing.assert_array_equal(dx2, ref_dx2)
+
+
+def test_dropout_reuses_its_draws_but_not_its_outputs():
+    x = np.ones((40, 8), np.float32)
+    a, b = Dropout(0.3, np.random.default_rng(9)), np.random.default_rng(9)
+    y1 = a.forward(x)
+    kept = y1.copy()
+    y2 = a.forward(x)
+    np.testing.assert_array_equal(y1, kept)
+    keep = np.float32(0.7)
+    for y in (y1, y2):   # the same stream as drawing fresh arrays: rng.random(shape) < keep, scaled by 1/keep
+        np.testing.assert_array_equal(y, (b.random(x.shape) < 0.7).astype(np.float32) / keep)
+    np.testing.assert_array_equal(a.backward(x), y2)

@@ -45,11 +45,12 @@ class GRU(Recurrent):
         act = gate(self.recurrent_activation)
         W_h = self.params["W_h"]
 
-        gates = self._project_inputs(x)          # (T, B, 3H): pre-activations, then r, z, n in place
+        # (T, B, 3H): pre-activations, then r, z, n in place
+        gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 3 * H), cache))
         hs = np.empty((T + 1, B, H), self.dtype)
         hs[0] = h0
         # What the n block's recurrent part needs for backward: h·W_hn + b_hn (after) or r ∗ h (before).
-        aux = np.empty((T, B, H), self.dtype)
+        aux = self._buffer("aux", (T, B, H), cache)
         rec = np.empty((B, 3 * H), self.dtype)
         s = np.empty((B, H), self.dtype)
         for t in range(T):
@@ -92,7 +93,7 @@ class GRU(Recurrent):
         s1 = np.empty((B, H), self.dtype)
         s2 = np.empty((B, H), self.dtype)
         # dL/d(recurrent pre-activations h·W_h): r and z blocks equal the input-side ones; n block differs.
-        drec_n = np.empty((T, B, H), self.dtype)
+        drec_n = self._buffer("drec_n", (T, B, H))
         for t in range(T - 1, -1, -1):
             zt = gates[t]
             r, z, n = zt[:, :H], zt[:, H:2 * H], zt[:, 2 * H:]

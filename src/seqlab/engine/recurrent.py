@@ -38,6 +38,7 @@ class Recurrent(Layer):
             "b": np.zeros(G * H, self.dtype),
         }
         self._cache = None
+        self._buffers: dict[str, np.ndarray] = {}
 
     @property
     def output_size(self) -> int:
@@ -100,6 +101,22 @@ class Recurrent(Layer):
         return {name: gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(names)}
 
     # --- the parts shared by all cells -------------------------------------------------------------------
+    def _buffer(self, name: str, shape: tuple, keep: bool = True) -> np.ndarray:
+        """An uninitialised array of the layer's dtype for the layer's own use.
+
+        With keep=True (training calls) the array is kept and handed out again to the next call of the same
+        shape, so a training loop reuses its memory instead of page-faulting fresh pages in every batch (at
+        the course's sizes that was about a tenth of a training step). Only arrays that never leave the layer
+        (the backward cache and scratch) come from here: the next forward overwrites them, which is safe
+        because it also replaces the cache that refers to them.
+        """
+        if not keep:
+            return np.empty(shape, self.dtype)
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape, self.dtype)
+        return buf
+
     def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:
         """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) -> (T, B, G·H).
 

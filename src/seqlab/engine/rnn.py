@@ -31,10 +31,12 @@ class RNN(Recurrent):
         hs[0] = h0
         self._project_inputs(x, out=hs[1:].reshape(T * B, -1))
         rec = np.empty((B, self.hidden_size), self.dtype)
+        zero_start = state is None              # a⟨0⟩ = 0: the first recurrent product is zero, skip it
         for t in range(T):
-            np.matmul(hs[t], W_h, out=rec)
             nxt = hs[t + 1]
-            nxt += rec
+            if t or not zero_start:
+                np.matmul(hs[t], W_h, out=rec)
+                nxt += rec
             np.tanh(nxt, out=nxt)
         self._cache = (x, hs) if cache else None
         return hs[1:], hs[T].copy()
@@ -48,8 +50,8 @@ class RNN(Recurrent):
         T, B, _ = x.shape
         H = self.hidden_size
         dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
-        W_h = self.params["W_h"]
-        dpre = np.empty((T, B, H), self.dtype)
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)   # a contiguous operand is a little faster
+        dpre = self._buffer("dpre", (T, B, H))
         for t in range(T - 1, -1, -1):
             d = dpre[t]
             h = hs[t + 1]
@@ -59,7 +61,7 @@ class RNN(Recurrent):
                 d *= dh_rec
             else:
                 d *= dout[t] + dh_rec
-            np.matmul(d, W_h.T, out=dh_rec)
+            np.matmul(d, W_hT, out=dh_rec)
         self._cache = None
         np.matmul(hs[:T].reshape(T * B, H).T, dpre.reshape(T * B, H), out=self.grads["W_h"])
         dx = self._input_grads(x, dpre, need_dx)
