@@ -131,6 +131,22 @@ def test_course_model_training_reduces_the_loss():
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_course_model_takes_one_hot_rows_as_ids_and_other_rows_as_vectors():
+    # One-hot windows (bool or float) go to the first LSTM as ids (a row lookup); anything else as vectors.
+    # Both paths give the same numbers for the same windows.
+    model = sh.CourseModel(n_x=6, n_a=4, seed=3)
+    x, y = tiny_batch()
+    assert model._time_major(x).shape == (x.shape[1], x.shape[0])
+    assert model._time_major(x.astype(np.float32)).ndim == 2
+    np.testing.assert_array_equal(model.predict(x), model.predict(x.astype(np.float64)))
+    z_ids = model.logits(model._time_major(x))
+    z_vec = model.logits(np.ascontiguousarray(x.transpose(1, 0, 2), dtype=np.float32))
+    np.testing.assert_array_equal(z_ids, z_vec)
+    soft = x * 0.5
+    assert model._time_major(soft).ndim == 3
+    assert model.predict(soft).shape == (len(y), 6)
+
+
 def test_course_model_rejects_wrong_shapes():
     model = sh.CourseModel(n_x=6, n_a=4)
     with pytest.raises(ValueError, match=r"\(m, Tx, 6\)"):

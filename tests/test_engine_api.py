@@ -189,3 +189,35 @@ def test_dropout_reuses_its_draws_but_not_its_outputs():
     for y in (y1, y2):   # the same stream as drawing fresh arrays: rng.random(shape) < keep, scaled by 1/keep
         np.testing.assert_array_equal(y, (b.random(x.shape) < 0.7).astype(np.float32) / keep)
     np.testing.assert_array_equal(a.backward(x), y2)
+
+
+@pytest.mark.parametrize("make", [lambda r: LSTM(5, 4, rng=r), lambda r: LSTM(5, 4, rng=r, recurrent_activation="hard_sigmoid"),
+                                  lambda r: GRU(5, 4, rng=r), lambda r: GRU(5, 4, rng=r, reset_after=False),
+                                  lambda r: RNN(5, 4, rng=r)])
+def test_ids_input_is_the_one_hot_input(make):
+    # Integer ids (T, B) stand for one-hot rows of width input_size: the projection is a row lookup that gives
+    # exactly the numbers of the matrix product, and the weight gradients are the same to the last bit.
+    rng = np.random.default_rng(6)
+    ids = rng.integers(0, 5, size=(6, 3))
+    one_hot = np.eye(5, dtype=np.float32)[ids]
+    dout = rng.standard_normal((6, 3, 4)).astype(np.float32)
+    a, b = make(np.random.default_rng(2)), make(np.random.default_rng(2))
+    for layer in (a, b):   # non-zero biases, so that the lookup's bias matters
+        layer.set_params(b=rng.standard_normal(layer.params["b"].shape))
+    b.set_params(**a.params)
+    out_ids, state_ids = a.forward(ids)
+    out_hot, state_hot = b.forward(one_hot)
+    np.testing.assert_array_equal(out_ids, out_hot)
+    dx_ids, _ = a.backward(dout)
+    dx_hot, _ = b.backward(dout)
+    assert dx_ids is None and dx_hot.shape == one_hot.shape
+    for k in a.grads:
+        np.testing.assert_array_equal(a.grads[k], b.grads[k])
+
+
+def test_ids_out_of_range_are_named():
+    layer = LSTM(5, 4, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 5\).*got values in \[0, 5\]"):
+        layer.forward(np.array([[0, 5]]))
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 5\).*\[-1, 2\]"):
+        layer.forward(np.array([[-1, 2]]))

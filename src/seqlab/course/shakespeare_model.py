@@ -45,11 +45,16 @@ class CourseModel:
 
     # --- shapes --------------------------------------------------------------------------------------------
     def _time_major(self, x) -> np.ndarray:
-        """x (m, Tx, n_x), bool or float -> (Tx, m, n_x) contiguous in the model's dtype."""
+        """x (m, Tx, n_x), bool or float -> ids (Tx, m) when every row is one-hot (as `vectorization` makes
+        them: the first layer then looks its input projections up instead of multiplying), else (Tx, m, n_x)
+        contiguous in the model's dtype."""
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[2] != self.n_x or x.shape[0] < 1 or x.shape[1] < 1:
             raise ValueError(f"x must have shape (m, Tx, {self.n_x}), got {x.shape}")
-        return np.ascontiguousarray(x.transpose(1, 0, 2), dtype=self.dtype)
+        xt = x.transpose(1, 0, 2)
+        if (np.count_nonzero(xt, axis=2) == 1).all() and (x.dtype == bool or (xt.max(axis=2) == 1).all()):
+            return xt.argmax(axis=2)
+        return np.ascontiguousarray(xt, dtype=self.dtype)
 
     def _targets(self, y, m: int) -> np.ndarray:
         """y one-hot (m, n_y) or ids (m,) -> ids int64 (m,)."""

@@ -37,9 +37,9 @@ class GRU(Recurrent):
         return {**super().config(), "reset_after": self.reset_after}
 
     def forward(self, x, state=None, cache: bool = True):
-        """x (T, B, D), state h0 (B, H) or None -> (out (T, B, H), h_T (B, H))."""
+        """x (T, B, D) or one-hot ids (T, B), state h0 (B, H) or None -> (out (T, B, H), h_T (B, H))."""
         x = self._check_x(x)
-        T, B, _ = x.shape
+        T, B = x.shape[:2]
         H = self.hidden_size
         h0, _ = self._initial_state(state, B)
         act = gate(self.recurrent_activation)
@@ -82,10 +82,10 @@ class GRU(Recurrent):
     def backward(self, dout, dstate=None, need_dx: bool = True):
         """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads.
 
-        need_dx=False skips dx (returns None) when the input is data, not something to train.
+        need_dx=False skips dx (returns None) when the input is data, not something to train; ids have no dx.
         """
         x, gates, hs, aux = self._need_cache()
-        T, B, _ = x.shape
+        T, B = x.shape[:2]
         H = self.hidden_size
         dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
         W_h = self.params["W_h"]

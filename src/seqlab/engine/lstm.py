@@ -34,12 +34,12 @@ class LSTM(Recurrent):
         self._init_grads()
 
     def forward(self, x, state=None, cache: bool = True):
-        """x (T, B, D), state (h0, c0) or None -> (out (T, B, H), (h_T, c_T)).
+        """x (T, B, D) or one-hot ids (T, B), state (h0, c0) or None -> (out (T, B, H), (h_T, c_T)).
 
         With cache=False nothing is kept for backward (use it for sampling one step at a time).
         """
         x = self._check_x(x)
-        T, B, _ = x.shape
+        T, B = x.shape[:2]
         H = self.hidden_size
         h0, c0 = self._initial_state(state, B)
         sigmoid_gates = self.recurrent_activation == "sigmoid"
@@ -92,13 +92,13 @@ class LSTM(Recurrent):
     def backward(self, dout, dstate=None, need_dx: bool = True):
         """dout (T, B, H) or None, dstate (dh_T, dc_T) or None -> (dx (T, B, D), (dh0, dc0)); sets grads.
 
-        need_dx=False skips dx (returns None) when the input is data, not something to train.
+        need_dx=False skips dx (returns None) when the input is data, not something to train; ids have no dx.
 
         The gate buffer of the forward pass is overwritten with dL/d(pre-activation), so backward runs once
         per forward.
         """
         x, gates, hs, cs, tcs = self._need_cache()
-        T, B, _ = x.shape
+        T, B = x.shape[:2]
         H = self.hidden_size
         dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
@@ -131,8 +131,7 @@ class LSTM(Recurrent):
                 up[:, 2 * H:3 * H] = dc
                 np.multiply(dh, tc, out=up[:, 3 * H:])
                 np.subtract(1.0, z, out=deriv)
-                np.multiply(deriv[:, :2 * H], z[:, :2 * H], out=deriv[:, :2 * H])
-                np.multiply(deriv[:, 3 * H:], o, out=deriv[:, 3 * H:])
+                deriv *= z                             # whole row; the g block is replaced next
                 dg = deriv[:, 2 * H:3 * H]
                 np.multiply(g, g, out=dg)
                 np.subtract(1.0, dg, out=dg)

@@ -50,7 +50,13 @@ class Recurrent(Layer):
 
     # --- argument checks -------------------------------------------------------------------------------
     def _check_x(self, x) -> np.ndarray:
-        x = check_array("x", x, ("T", "B", self.input_size), self.dtype)
+        """x (T, B, D) of the layer's dtype, or ids (T, B) of an integer dtype standing for one-hot rows."""
+        if isinstance(x, np.ndarray) and x.ndim == 2 and np.issubdtype(x.dtype, np.integer):
+            if x.size and (x.min() < 0 or x.max() >= self.input_size):
+                raise ValueError(f"ids must lie in [0, {self.input_size}) (one-hot inputs of width input_size), "
+                                 f"got values in [{x.min()}, {x.max()}]")
+        else:
+            x = check_array("x", x, ("T", "B", self.input_size), self.dtype)
         if x.shape[0] < 1 or x.shape[1] < 1:
             raise ValueError(f"x must have at least one step and one sequence, got shape {x.shape}")
         return x
@@ -118,22 +124,36 @@ class Recurrent(Layer):
         return buf
 
     def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:
-        """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) -> (T, B, G·H).
+        """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) or ids (T, B) -> (T, B, G·H).
 
-        `scale` (G·H,) multiplies the columns of W_x and b first (the LSTM halves its σ gates)."""
-        T, B, D = x.shape
+        For ids the product of a one-hot row is a row of W_x, so the projection is a row lookup in W_x + b
+        (the same numbers the product gives). `scale` (G·H,) multiplies the columns of W_x and b first (the
+        LSTM halves its σ gates)."""
+        T, B = x.shape[:2]
         W_x, b = self.params["W_x"], self.params["b"]
         if scale is not None:
             W_x, b = W_x * scale, b * scale
-        proj = np.matmul(x.reshape(T * B, D), W_x, out=out)
-        proj += b
+        if x.ndim == 2:
+            proj = np.take(W_x + b, x.reshape(T * B), axis=0, out=out, mode="clip")   # ids checked already
+        else:
+            proj = np.matmul(x.reshape(T * B, -1), W_x, out=out)
+            proj += b
         return proj.reshape(T, B, -1)
 
     def _input_grads(self, x: np.ndarray, dpre_x: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """From dL/d(x·W_x + b) of all steps, (T, B, G·H): sets dW_x, db; returns dx (T, B, D) or None."""
-        T, B, D = x.shape
+        """From dL/d(x·W_x + b) of all steps, (T, B, G·H): sets dW_x, db; returns dx (T, B, D) or None.
+
+        For ids (T, B) there is no dx: None."""
+        T, B = x.shape[:2]
         d2 = dpre_x.reshape(T * B, -1)
-        np.matmul(x.reshape(T * B, D).T, d2, out=self.grads["W_x"])
+        D = self.input_size
+        if x.ndim == 2:
+            rows = np.zeros((T * B, D), self.dtype)          # the one-hot rows the ids stand for
+            rows[np.arange(T * B), x.reshape(T * B)] = 1.0
+            need_dx = False
+        else:
+            rows = x.reshape(T * B, D)
+        np.matmul(rows.T, d2, out=self.grads["W_x"])
         np.sum(d2, axis=0, out=self.grads["b"])
         if not need_dx:
             return None
