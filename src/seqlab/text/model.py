@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.engine import GRU, LSTM, RNN, Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
+from seqlab.engine.layers import check_ids
 from seqlab.engine.activations import log_softmax
 from seqlab.errors import UserError
 from seqlab.text.train_config import MODES
@@ -113,7 +114,8 @@ class CharModel:
 
     # --- computation -------------------------------------------------------------------------------------
     def _logits(self, ids: np.ndarray, states, cache: bool, training: bool):
-        x = self.input.forward(ids, cache=cache)                      # (T, B, D)
+        # One-hot inputs go to the first recurrent layer as ids (T, B): a row lookup, the same numbers.
+        x = self.input.forward(ids, cache=cache) if self.embed else check_ids(ids, self.vocab_size)
         x = self.in_dropout.forward(x, training=training)
         h, states = self.rnn.forward(x, states, cache=cache, training=training)  # (T, B, H)
         h = self.out_dropout.forward(h, training=training)
