@@ -3,10 +3,12 @@
 The course's recipe: the 31,412 windows of 40 characters (stride 3) of the lower-cased sonnets, batches of 128,
 LSTM(128, every step) → Dropout(0.5) → LSTM(128, last step) → Dropout(0.5) → Dense(38), softmax
 cross-entropy, Adam(0.001), float32. Both libraries use the same threads (NumPy's BLAS threads) and see the
-batches in the same shuffled order; epochs alternate between them. Both use the sigmoid gate (PyTorch's LSTM
-has no hard_sigmoid), so they do the same arithmetic.
+batches in the same shuffled order. Each round, each trains one whole epoch, taking turns every --slice
+batches (who starts alternates), so that the slow spells of a shared machine fall on both; the ratio of the
+median epoch times is reported. Both use the sigmoid gate (PyTorch's LSTM has no hard_sigmoid), so they do
+the same arithmetic.
 
-    .venv/bin/python bench/shakespeare_epoch.py [--rounds 1] [--windows N]
+    .venv/bin/python bench/shakespeare_epoch.py [--rounds 1] [--windows N] [--slice 16]
 
 Needs the "shakespeare" dataset (`seqlab data fetch shakespeare`) and PyTorch.
 """
@@ -63,6 +65,9 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=1, help="epochs of each library, alternating (default 1)")
     parser.add_argument("--windows", type=int, default=None, help="use only the first N windows (default all)")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--slice", type=int, default=16,
+                        help="batches per turn: the libraries take turns every N batches, so that the machine's "
+                             "slow spells fall on both (default 16; 0: whole epochs in turn)")
     args = parser.parse_args(argv)
 
     import torch
@@ -88,21 +93,32 @@ def main(argv=None) -> None:
     optimizer = torch.optim.Adam(theirs.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
 
+    runs = {"seqlab": lambda part: seqlab_epoch(ours, x, targets, part, args.batch_size),
+            "torch": lambda part: torch_epoch(theirs, optimizer, x, targets, part, args.batch_size)}
     times = {"seqlab": [], "torch": []}
-    for _ in range(args.rounds):
+    for r in range(args.rounds):
         order = rng.permutation(m)
-        t0 = time.perf_counter()
-        seqlab_epoch(ours, x, targets, order, args.batch_size)
-        times["seqlab"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        torch_epoch(theirs, optimizer, x, targets, order, args.batch_size)
-        times["torch"].append(time.perf_counter() - t0)
-        print(f"epoch: seqlab {times['seqlab'][-1]:.1f} s, torch {times['torch'][-1]:.1f} s", flush=True)
+        step = args.slice * args.batch_size if args.slice > 0 else m
+        spent = {"seqlab": 0.0, "torch": 0.0}
+        names = ["seqlab", "torch"] if r % 2 == 0 else ["torch", "seqlab"]   # who goes first alternates
+        for lo in range(0, m, step):
+            for name in names:
+                t0 = time.perf_counter()
+                runs[name](order[lo:lo + step])
+                spent[name] += time.perf_counter() - t0
+        for name in times:
+            times[name].append(spent[name])
+        print(f"epoch: seqlab {spent['seqlab']:.1f} s, torch {spent['torch']:.1f} s, "
+              f"ratio {spent['seqlab'] / spent['torch']:.2f}", flush=True)
 
     s, t = float(np.median(times["seqlab"])), float(np.median(times["torch"]))
-    print(f"course recipe, {m} windows of 40, batch {args.batch_size}, LSTM 128 x2, float32, {threads} threads")
-    print(f"seqlab {s:.1f} s/epoch, torch {t:.1f} s/epoch, ratio {s / t:.2f} "
-          f"(medians of {args.rounds}; final seqlab loss {ours.evaluate(x[:4096], y[:4096]):.3f})")
+    turns = f"turns of {args.slice} batches" if args.slice > 0 else "whole epochs in turn"
+    print(f"course recipe, {m} windows of 40, batch {args.batch_size}, LSTM 128 x2, float32, {threads} threads, "
+          f"{turns}")
+    ratios = [a / b for a, b in zip(times["seqlab"], times["torch"])]
+    print(f"seqlab {s:.1f} s/epoch, torch {t:.1f} s/epoch (medians of {args.rounds}); ratio of the medians "
+          f"{s / t:.2f}, median ratio of a round {float(np.median(ratios)):.2f} "
+          f"(rounds {min(ratios):.2f}-{max(ratios):.2f}); final seqlab loss {ours.evaluate(x[:4096], y[:4096]):.3f}")
 
 
 if __name__ == "__main__":
