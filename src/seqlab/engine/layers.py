@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import init
-from seqlab.engine.layer import Layer, as_dtype, check_array
+from seqlab.engine.layer import Layer, as_dtype, check_array, kept_array
 
 
 class Dense(Layer):
@@ -121,25 +121,18 @@ class Dropout:
         self.p = float(p)
         self.rng = rng if rng is not None else np.random.default_rng()
         self._mask = None
-        self._bufs = None
+        self._kept: dict[str, np.ndarray] = {}
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         if not training or self.p == 0.0:
             self._mask = None
             return x
         keep = 1.0 - self.p
-        # The draws, the test and the mask reuse their arrays while the shape stays (see Recurrent._buffer).
-        draws, kept, self._mask = self._buffers(x.shape, x.dtype)
-        self.rng.random(out=draws)
-        np.less(draws, keep, out=kept)
-        np.divide(kept, x.dtype.type(keep), out=self._mask)
+        # The draws, the test and the mask reuse their arrays while the shape stays (layer.kept_array).
+        draws = self.rng.random(out=kept_array(self._kept, "draws", x.shape, np.float64))
+        kept = np.less(draws, keep, out=kept_array(self._kept, "kept", x.shape, bool))
+        self._mask = np.divide(kept, x.dtype.type(keep), out=kept_array(self._kept, "mask", x.shape, x.dtype))
         return x * self._mask
-
-    def _buffers(self, shape, dtype):
-        bufs = self._bufs
-        if bufs is None or bufs[2].shape != shape or bufs[2].dtype != dtype:
-            bufs = self._bufs = (np.empty(shape), np.empty(shape, bool), np.empty(shape, dtype))
-        return bufs
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         return dy if self._mask is None else dy * self._mask

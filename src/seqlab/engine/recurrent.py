@@ -11,7 +11,8 @@ import numpy as np
 
 from seqlab.engine import init
 from seqlab.engine.activations import RECURRENT_ACTIVATIONS
-from seqlab.engine.layer import Layer, as_dtype, check_array
+from seqlab.engine.layer import Layer, as_dtype, check_array, kept_array
+from seqlab.engine.layers import OneHot, check_ids
 
 
 class Recurrent(Layer):
@@ -52,9 +53,7 @@ class Recurrent(Layer):
     def _check_x(self, x) -> np.ndarray:
         """x (T, B, D) of the layer's dtype, or ids (T, B) of an integer dtype standing for one-hot rows."""
         if isinstance(x, np.ndarray) and x.ndim == 2 and np.issubdtype(x.dtype, np.integer):
-            if x.size and (x.min() < 0 or x.max() >= self.input_size):
-                raise ValueError(f"ids must lie in [0, {self.input_size}) (one-hot inputs of width input_size), "
-                                 f"got values in [{x.min()}, {x.max()}]")
+            check_ids(x, self.input_size)
         else:
             x = check_array("x", x, ("T", "B", self.input_size), self.dtype)
         if x.shape[0] < 1 or x.shape[1] < 1:
@@ -108,20 +107,12 @@ class Recurrent(Layer):
 
     # --- the parts shared by all cells -------------------------------------------------------------------
     def _buffer(self, name: str, shape: tuple, keep: bool = True) -> np.ndarray:
-        """An uninitialised array of the layer's dtype for the layer's own use.
+        """An uninitialised array of the layer's dtype for its own use (the backward cache and scratch).
 
-        With keep=True (training calls) the array is kept and handed out again to the next call of the same
-        shape, so a training loop reuses its memory instead of page-faulting fresh pages in every batch (at
-        the course's sizes that was about a tenth of a training step). Only arrays that never leave the layer
-        (the backward cache and scratch) come from here: the next forward overwrites them, which is safe
-        because it also replaces the cache that refers to them.
-        """
-        if not keep:
-            return np.empty(shape, self.dtype)
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape:
-            buf = self._buffers[name] = np.empty(shape, self.dtype)
-        return buf
+        With keep=True (training calls) it is kept and reused by the next call of the same shape
+        (layer.kept_array); the next forward overwrites it, which is safe because it also replaces the cache
+        that refers to it."""
+        return kept_array(self._buffers, name, shape, self.dtype) if keep else np.empty(shape, self.dtype)
 
     def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:
         """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) or ids (T, B) -> (T, B, G·H).
@@ -147,9 +138,8 @@ class Recurrent(Layer):
         T, B = x.shape[:2]
         d2 = dpre_x.reshape(T * B, -1)
         D = self.input_size
-        if x.ndim == 2:
-            rows = np.zeros((T * B, D), self.dtype)          # the one-hot rows the ids stand for
-            rows[np.arange(T * B), x.reshape(T * B)] = 1.0
+        if x.ndim == 2:                                      # the one-hot rows the ids stand for
+            rows = OneHot(D, dtype=self.dtype).forward(x).reshape(T * B, D)
             need_dx = False
         else:
             rows = x.reshape(T * B, D)
