@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,app,notebooks]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,7 +25,7 @@ bench: $(STAMP)
 	$(BIN)/seqlab bench
 
 models: $(STAMP)
-	$(BIN)/python -m seqlab.models.build
+	$(BIN)/python -m seqlab.pretrained.build
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

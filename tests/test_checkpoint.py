@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from seqlab.errors import UserError
-from seqlab.text import checkpoint
-from seqlab.text.checkpoint import load_checkpoint, save_checkpoint
+from seqlab import checkpoint
+from seqlab.checkpoint import load_checkpoint, save_checkpoint
 
 
 def _arrays():

@@ -96,7 +96,7 @@ def test_bundled_poem_is_the_same_every_run(capsys):
 
 @pytest.mark.data
 def test_bundled_model_scores_the_held_out_tenth(tmp_path, capsys):
-    from seqlab.models.shakespeare_recipe import shakespeare_split
+    from seqlab.pretrained.shakespeare_recipe import shakespeare_split
     from seqlab.text.corpus import read_text
 
     train, held = shakespeare_split(read_text(dataset_path("shakespeare")))

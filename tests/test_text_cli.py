@@ -103,7 +103,7 @@ def test_names_works_offline_from_the_bundled_model(capsys, monkeypatch, tmp_pat
 
 @pytest.mark.data
 def test_bundled_dinos_model_scores_the_held_out_names(dinos_path, tmp_path, capsys):
-    from seqlab.models.build import dinos_split
+    from seqlab.pretrained.build import dinos_split
 
     _, held = dinos_split(dinos_path.read_text(encoding="utf-8"))
     assert len(held) == 153

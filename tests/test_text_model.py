@@ -114,7 +114,7 @@ def test_checkpoint_round_trip_keeps_everything(tmp_path):
 
 
 def test_foreign_checkpoint_and_unknown_names_are_user_errors(tmp_path):
-    from seqlab.text.checkpoint import save_checkpoint
+    from seqlab.checkpoint import save_checkpoint
 
     save_checkpoint(tmp_path / "other.npz", {"x": np.zeros(3)}, {"kind": "something-else"})
     with pytest.raises(UserError, match="not a character-level text model"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqlab.errors import UserError
-from seqlab.text.checkpoint import load_checkpoint
+from seqlab.checkpoint import load_checkpoint
 from seqlab.text.trainer import TrainConfig, learning_rate, train
 
 WORDS = ["tyrannosaurus", "stegosaurus", "triceratops", "velociraptor", "brachiosaurus", "allosaurus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import init
-from seqlab.engine.layer import Layer, as_dtype, check_array, kept_array
+from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, kept_array, one_hot
 
 
 class Dense(Layer):
@@ -92,21 +92,10 @@ class OneHot:
         return {"type": "OneHot", "vocab_size": self.vocab_size}
 
     def forward(self, ids, cache: bool = True) -> np.ndarray:
-        ids = check_ids(ids, self.vocab_size)
-        out = np.zeros((*ids.shape, self.vocab_size), self.dtype)
-        np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
-        return out
+        return one_hot(check_ids(ids, self.vocab_size), self.vocab_size, self.dtype)
 
     def backward(self, dy) -> None:
         return None
-
-
-def check_ids(ids, vocab_size: int) -> np.ndarray:
-    if not isinstance(ids, np.ndarray) or not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(f"ids must be an integer numpy array, got {getattr(ids, 'dtype', type(ids).__name__)}")
-    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"ids must lie in [0, {vocab_size}), got values in [{ids.min()}, {ids.max()}]")
-    return ids
 
 
 class Dropout:

@@ -11,8 +11,7 @@ import numpy as np
 
 from seqlab.engine import init
 from seqlab.engine.activations import RECURRENT_ACTIVATIONS
-from seqlab.engine.layer import Layer, as_dtype, check_array, kept_array
-from seqlab.engine.layers import OneHot, check_ids
+from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, kept_array, one_hot
 
 
 class Recurrent(Layer):
@@ -139,7 +138,7 @@ class Recurrent(Layer):
         d2 = dpre_x.reshape(T * B, -1)
         D = self.input_size
         if x.ndim == 2:                                      # the one-hot rows the ids stand for
-            rows = OneHot(D, dtype=self.dtype).forward(x).reshape(T * B, D)
+            rows = one_hot(x, D, self.dtype).reshape(T * B, D)
             need_dx = False
         else:
             rows = x.reshape(T * B, D)

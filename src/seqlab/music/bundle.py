@@ -17,10 +17,10 @@ KIND = "seqlab-jazz"
 
 
 def default_path() -> Path:
-    """The model bundled with the package: src/seqlab/models/jazz.npz."""
-    import seqlab.models
+    """The model bundled with the package: src/seqlab/pretrained/jazz.npz."""
+    import seqlab.pretrained
 
-    return Path(seqlab.models.__file__).parent / "jazz.npz"
+    return Path(seqlab.pretrained.__file__).parent / "jazz.npz"
 
 
 @dataclass
@@ -57,7 +57,7 @@ class JazzBundle:
 
 
 def save_bundle(path, bundle: JazzBundle) -> Path:
-    from seqlab.text.checkpoint import save_checkpoint
+    from seqlab.checkpoint import save_checkpoint
 
     meta = {
         "kind": KIND,
@@ -76,7 +76,7 @@ def save_bundle(path, bundle: JazzBundle) -> Path:
 
 def load_bundle(path=None) -> JazzBundle:
     """The bundle at `path` (the packaged model when None); UserError if it is missing or not a jazz model."""
-    from seqlab.text.checkpoint import load_checkpoint
+    from seqlab.checkpoint import load_checkpoint
 
     path = default_path() if path is None else Path(path)
     if not path.exists() and path == default_path():

@@ -75,7 +75,7 @@ def train_bundle(section, log=None, **settings) -> JazzBundle:
 
 
 def build_jazz_model(path=None, midi=None, log=None) -> dict:
-    """Train on the course's Metheny solo and write the bundled model (src/seqlab/models/jazz.npz by default).
+    """Train on the course's Metheny solo and write the bundled model (src/seqlab/pretrained/jazz.npz by default).
 
     `midi` defaults to the Metheny file in the seqlab data cache. The quality figures of the solo that
     `seqlab jazz --seed 0` plays are measured and stored in the model's metadata. Returns a summary:

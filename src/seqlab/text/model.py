@@ -5,7 +5,7 @@
 
 `CharModel` is the network alone; `LanguageModel` bundles it with what is needed to use it on text: the
 vocabulary, the normalisation (lower-casing), the corpus mode ("lines" or "stream") and the training lines
-(for the novelty count). `load_model` takes a path or the name of a model bundled in `seqlab/models/`.
+(for the novelty count). `load_model` takes a path or the name of a model bundled in `seqlab/pretrained/`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.engine import GRU, LSTM, RNN, Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
-from seqlab.engine.layers import check_ids
+from seqlab.engine.base import check_ids
 from seqlab.engine.activations import log_softmax
 from seqlab.errors import UserError
 from seqlab.text.train_config import MODES
@@ -25,7 +25,7 @@ from seqlab.text.vocab import Vocabulary, normalize
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 START = "\n"  # the start token of a line and its end, as in the course
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models"
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 
 
 class CharModel:
@@ -208,7 +208,7 @@ class LanguageModel:
         return self.vocab.char_to_ix[START]
 
     def to_checkpoint(self, extra_arrays: dict | None = None, extra_meta: dict | None = None):
-        """(arrays, meta) for seqlab.text.checkpoint.save_checkpoint."""
+        """(arrays, meta) for seqlab.checkpoint.save_checkpoint."""
         arrays = {f"model.{k}": v for k, v in self.model.arrays().items()}
         if self.training_lines is not None:
             text = "\n".join(sorted(self.training_lines))
@@ -221,7 +221,7 @@ class LanguageModel:
 
     def save(self, path, extra_arrays: dict | None = None, extra_meta: dict | None = None) -> None:
         """Write one checkpoint file atomically (the arrays and meta of `to_checkpoint`)."""
-        from seqlab.text.checkpoint import save_checkpoint
+        from seqlab.checkpoint import save_checkpoint
 
         save_checkpoint(path, *self.to_checkpoint(extra_arrays, extra_meta))
 
@@ -248,7 +248,7 @@ class LanguageModel:
 
 
 def bundled_models() -> list[str]:
-    """Names of the models shipped in seqlab/models/ (files <name>.npz)."""
+    """Names of the models shipped in seqlab/pretrained/ (files <name>.npz)."""
     return sorted(p.stem for p in BUNDLED_DIR.glob("*.npz"))
 
 
@@ -268,7 +268,7 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
 
 def load_model(name_or_path: str | os.PathLike) -> LanguageModel:
     """A LanguageModel from a checkpoint path or a bundled model name ("dinos")."""
-    from seqlab.text.checkpoint import load_checkpoint
+    from seqlab.checkpoint import load_checkpoint
 
     path = resolve_model(name_or_path)
     arrays, meta = load_checkpoint(path)

@@ -240,7 +240,7 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     cfg.check()
     if resume is not None:
         # The corpus checksum is checked against the checkpoint below; read it with the saved settings.
-        from seqlab.text.checkpoint import load_checkpoint
+        from seqlab.checkpoint import load_checkpoint
         from seqlab.text.model import resolve_model
 
         resume_path = resolve_model(resume)

@@ -44,6 +44,21 @@ def kept_array(store: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     return buf
 
 
+def check_ids(ids, vocab_size: int) -> np.ndarray:
+    if not isinstance(ids, np.ndarray) or not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"ids must be an integer numpy array, got {getattr(ids, 'dtype', type(ids).__name__)}")
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"ids must lie in [0, {vocab_size}), got values in [{ids.min()}, {ids.max()}]")
+    return ids
+
+
+def one_hot(ids: np.ndarray, vocab_size: int, dtype=np.float32) -> np.ndarray:
+    """ids (...) -> one-hot vectors (..., V) of `dtype` (ids are not checked: see check_ids)."""
+    out = np.zeros((*ids.shape, vocab_size), dtype)
+    np.put_along_axis(out, ids[..., None], 1, axis=-1)
+    return out
+
+
 class Layer:
     """A layer holds `params` and `grads`, dicts of name -> array with equal keys and shapes.
 

@@ -4,10 +4,10 @@ The lower-cased sonnets are cut by characters: the first 90% train (the trainer 
 that part again, to pick the best step), the last 10% is never seen and gives the held-out score. Every
 position predicts the next character (stream mode, truncated backpropagation over 100 steps, state carried).
 The settings were chosen on the validation part (81–90%), with a PyTorch replica of the trainer and then
-with the trainer itself. The `shakespeare` entry of seqlab.models.build's RECIPES runs `build_shakespeare`.
+with the trainer itself. The `shakespeare` entry of seqlab.pretrained.build's RECIPES runs `build_shakespeare`.
 
-    python -m seqlab.models.shakespeare_recipe               # train and write seqlab/models/shakespeare.npz
-    python -m seqlab.models.shakespeare_recipe --split DIR   # only write DIR/shakespeare-{train,heldout}.txt
+    python -m seqlab.pretrained.shakespeare_recipe               # train and write seqlab/pretrained/shakespeare.npz
+    python -m seqlab.pretrained.shakespeare_recipe --split DIR   # only write DIR/shakespeare-{train,heldout}.txt
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def write_split(folder: Path) -> tuple[Path, Path]:
 
 
 def build_shakespeare(log=print) -> dict:
-    """Train SHAKESPEARE_CONFIG on the first 90% and write seqlab/models/shakespeare.npz with its held-out score."""
-    from seqlab.models.build import train_bundled, train_command
+    """Train SHAKESPEARE_CONFIG on the first 90% and write seqlab/pretrained/shakespeare.npz with its held-out score."""
+    from seqlab.pretrained.build import train_bundled, train_command
 
     with tempfile.TemporaryDirectory() as tmp:
         train_file, held_file = write_split(Path(tmp))
@@ -71,7 +71,7 @@ def build_shakespeare(log=print) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from seqlab.errors import UserError
 
-    p = argparse.ArgumentParser(prog="python -m seqlab.models.shakespeare_recipe",
+    p = argparse.ArgumentParser(prog="python -m seqlab.pretrained.shakespeare_recipe",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--split", metavar="DIR", type=Path,
                    help="only write the 90%% training and 10%% held-out texts into DIR")

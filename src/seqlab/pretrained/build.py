@@ -1,6 +1,6 @@
-"""Rebuild the bundled models from the datasets: `python -m seqlab.models.build [NAME ...]` (`make models`).
+"""Rebuild the bundled models from the datasets: `python -m seqlab.pretrained.build [NAME ...]` (`make models`).
 
-Each recipe trains with seqlab.text.trainer and writes src/seqlab/models/<name>.npz: the model alone (no
+Each recipe trains with seqlab.text.trainer and writes src/seqlab/pretrained/<name>.npz: the model alone (no
 optimizer or resume state, so the file stays small), with the recipe, the data checksum and the held-out
 score in its metadata. Recipes are functions in RECIPES, name -> recipe(out_path, log) -> summary dict;
 `train_bundled` is the shared part for a new one.
@@ -110,7 +110,7 @@ def build_jazz(log=print) -> dict:
 
 
 def build_shakespeare(log=print) -> dict:
-    from seqlab.models.shakespeare_recipe import build_shakespeare as build
+    from seqlab.pretrained.shakespeare_recipe import build_shakespeare as build
 
     return build(log=log)
 
@@ -121,7 +121,7 @@ RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build
 def main(argv: list[str] | None = None) -> int:
     from seqlab.errors import UserError
 
-    p = argparse.ArgumentParser(prog="python -m seqlab.models.build", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m seqlab.pretrained.build", description=__doc__.split("\n")[0])
     p.add_argument("names", nargs="*", metavar="NAME", help=f"models to build (default: all of "
                                                               f"{', '.join(RECIPES)})")
     args = p.parse_args(argv)
