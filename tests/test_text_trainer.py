@@ -97,3 +97,37 @@ def test_learning_rate_schedule():
     assert learning_rate(cfg, 9) == pytest.approx(0.55)
     assert learning_rate(cfg, 14) == pytest.approx(0.1) == learning_rate(cfg, 1000)
     assert learning_rate(TrainConfig(lr=0.3), 999) == 0.3
+
+
+def test_callback_sees_every_evaluation_and_sample_as_recorded(tmp_path, names):
+    events = []
+    out = tmp_path / "m.npz"
+    train(names, out, _cfg(steps=20, checkpoint_every=0), progress=False, log=lambda *a: None, plot=False,
+          callback=events.append)
+    _, meta = load_checkpoint(out)
+    hist = meta["train"]["history"]
+    evals = [e for e in events if e["event"] == "eval"]
+    assert [e["step"] for e in evals] == hist["step"] == [5, 10, 15, 20]
+    assert [e["train"] for e in evals] == hist["train"]
+    assert [e["heldout"] for e in evals] == hist["heldout"]
+    samples = [e for e in events if e["event"] == "sample"]
+    assert [e["step"] for e in samples] == [10, 20]
+    assert all(len(e["samples"]) == 3 and all(isinstance(s, str) for s in e["samples"]) for e in samples)
+
+
+def test_an_exception_from_the_callback_ends_the_run_and_writes_nothing(tmp_path, names):
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def stop_at_10(event):
+        seen.append(event["step"])
+        if event["step"] >= 10:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(names, tmp_path / "m.npz", _cfg(steps=100, checkpoint_every=0), progress=False,
+              log=lambda *a: None, callback=stop_at_10)
+    assert max(seen) == 10
+    assert list(tmp_path.iterdir()) == [names]

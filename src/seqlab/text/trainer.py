@@ -224,12 +224,15 @@ def loss_plot_path(out: Path) -> Path:
 
 
 def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: int | None = None,
-          progress: bool = True, log=print, plot: bool = True) -> dict:
+          progress: bool = True, log=print, plot: bool = True, callback=None) -> dict:
     """Train (or resume) and write the checkpoint `out`; returns a summary dict.
 
     corpus: a path (or anything seqlab.data.resolve_corpus accepts). With `resume`, the configuration comes
     from that checkpoint and only `steps` (the new total) is taken from here. Every cfg.checkpoint_every
     steps and at the end, `out` is replaced atomically; the loss curve goes to out's name + ".loss.png".
+    callback, if given, is called with a dict after each evaluation ({"event": "eval", "step", "train",
+    "heldout"}: nats/char, heldout None without a held-out split) and each sample ({"event": "sample", "step",
+    "samples": [str]}); an exception it raises ends the run there, with nothing more written.
     """
     from seqlab.data import resolve_corpus
 
@@ -257,10 +260,10 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     if resume is not None:
         _check_resume(resume_path, arrays, meta, data, cfg.steps)
         run.restore(arrays, meta)
-    return _loop(run, out, progress, log, plot)
+    return _loop(run, out, progress, log, plot, callback)
 
 
-def _loop(run: _Run, out: Path, progress: bool, log, plot: bool) -> dict:
+def _loop(run: _Run, out: Path, progress: bool, log, plot: bool, callback=None) -> dict:
     from seqlab.engine import clip_by_global_norm, parameters
     from seqlab.text.sampling import generate
 
@@ -303,13 +306,20 @@ def _loop(run: _Run, out: Path, progress: bool, log, plot: bool) -> dict:
                     bar.set_postfix_str(f"loss {loss / max(count, 1):.3f}, {rate:,.0f} chars/s")
             if run.step % cfg.eval_every == 0:
                 _evaluate(run, say)
+                if callback is not None:
+                    h = run.history
+                    callback({"event": "eval", "step": run.step, "train": h["train"][-1],
+                              "heldout": h["heldout"][-1]})
             if cfg.sample_every and run.step % cfg.sample_every == 0:
                 rng = np.random.default_rng([cfg.seed, 2, run.step])
                 if cfg.mode == "lines":
                     shown = generate(lm, 3, max_len=80, rng=rng)
                     say(f"  step {run.step} samples: " + " | ".join(shown))
                 else:
-                    say(f"  step {run.step} sample: {generate(lm, 1, max_len=200, rng=rng)[0]!r}")
+                    shown = generate(lm, 1, max_len=200, rng=rng)
+                    say(f"  step {run.step} sample: {shown[0]!r}")
+                if callback is not None:
+                    callback({"event": "sample", "step": run.step, "samples": shown})
             if cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and run.step < cfg.steps \
                     and not run.stopped_early:
                 run.save(out, final=False)
