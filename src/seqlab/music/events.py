@@ -41,6 +41,7 @@ class Chord:
     duration: float
     pitches: tuple[int, ...]
     carried: bool = False  # True: not struck here, the chord still sounding from the previous measure
+    name: str = ""         # its chord symbol ("Bb7") when it came from written changes
 
     @property
     def pitch_classes(self) -> frozenset[int]:
@@ -78,7 +79,7 @@ class Section:
     def all_chords(self) -> list[Chord]:
         """The chords with offsets from the start of the section: each struck chord, and the one sounding at
         the very start (which may have been struck before the section began)."""
-        return [Chord(snap(i * self.beats + c.offset), c.duration, c.pitches)
+        return [Chord(snap(i * self.beats + c.offset), c.duration, c.pitches, name=c.name)
                 for i, cs in enumerate(self.chords) for c in cs if i == 0 or not c.carried]
 
 
