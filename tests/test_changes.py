@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from seqlab.errors import UserError
-from seqlab.music.changes import CHANGES, TITLES, builtin, parse_changes, parse_symbol, read_changes, to_chords
+from seqlab.music.changes import (
+    CHANGES,
+    TITLES,
+    builtin,
+    parse_changes,
+    parse_symbol,
+    read_changes,
+    to_chords,
+)
 
 C, Db, D, Eb, E, F, Gb, G, Ab, A, Bb, B = range(12)
 
@@ -70,6 +78,7 @@ def test_measures_share_beats_and_repeat():
     ("% | C", "measure 1 of --chords is %"),
     ("Dm7 | G7 | Cmaj77", "unknown chord symbol 'Cmaj77' in measure 3 of --chords"),
     ("Dm7 | H7", "unknown chord symbol 'H7' in measure 2"),
+    ("C7b G7", "unknown chord symbol 'C7b' in measure 1"),      # music21 would guess C-B♭
 ])
 def test_bad_changes_name_the_measure(text, message):
     with pytest.raises(UserError, match=message) as err:

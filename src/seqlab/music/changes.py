@@ -99,6 +99,7 @@ def _quality(text: str) -> str:
 @lru_cache(maxsize=512)
 def _parse(text: str) -> ChordSymbol | None:
     from music21 import harmony
+    from music21.exceptions21 import Music21Exception
 
     t = text.replace("♭", "b").replace("♯", "#")
     body, bass = t, None
@@ -113,10 +114,10 @@ def _parse(text: str) -> ChordSymbol | None:
         figure += "/" + _m21_note(bass)
     try:
         cs = harmony.ChordSymbol(figure)
-    except Exception:  # music21 raises ValueError or HarmonyException for what it cannot read
+    except (ValueError, IndexError, Music21Exception):  # what music21 raises for what it cannot read
         return None
-    if not cs.pitches or cs.root() is None:
-        return None
+    if not cs.chordKind or len(cs.pitches) < 2:
+        return None  # music21 guessed at it ("C7b" is C-B♭, "C12" C-G): not a symbol we know
     root, kind = cs.root().pitchClass, cs.chordKind or ""
     pcs = {p.pitchClass for p in cs.pitches}
     if kind in ("dominant-13th", "major-13th"):
@@ -146,11 +147,7 @@ def parse_changes(text: str, source: str = "the changes") -> list[list[ChordSymb
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        if line.startswith("|"):
-            line = line[1:]
-        if line.endswith("|"):
-            line = line[:-1]
-        for bar in line.split("|"):
+        for bar in line.removeprefix("|").removesuffix("|").split("|"):
             symbols = bar.split()
             n = len(measures) + 1
             if not symbols:
