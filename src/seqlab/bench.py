@@ -1,6 +1,7 @@
 """Forward + backward timing of seqlab's recurrent layers against PyTorch's, side by side in one process.
 
 Same CPU, same threads, same shapes, float32; runs alternate between the two and medians are compared.
+With device="cuda" PyTorch's side runs on the GPU (cuDNN) and seqlab's stays on the CPU.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
-from seqlab.errors import UserError
 
 BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}
 
@@ -51,13 +50,19 @@ def matmul_gflops(B: int, H: int, G: int, repeats: int = 200) -> float:
     return 2.0 * B * H * G * H / float(np.median(times)) / 1e9
 
 
-def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threads=None) -> list[dict]:
-    """Times each cell; returns one dict per cell with times in ms, the ratio and GFLOP/s figures."""
-    try:
-        import torch
-    except ImportError:
-        raise UserError("seqlab bench compares against PyTorch, which is not installed: pip install 'seqlab[test]'")
+def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threads=None,
+        device: str = "cpu") -> list[dict]:
+    """Times each cell; returns one dict per cell with times in ms, the ratio and GFLOP/s figures.
+
+    device: where PyTorch's side runs ("cpu", "cuda", "cuda:N"; on a GPU that is cuDNN's fused kernels);
+    seqlab's always runs on this CPU."""
     from threadpoolctl import threadpool_limits
+
+    from seqlab.torch_backend import require_torch, resolve_device
+
+    torch = require_torch("seqlab bench")
+    dev = resolve_device(device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     from seqlab.engine import GRU, LSTM, RNN
 
@@ -70,11 +75,11 @@ def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threa
             tcls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
             rng = np.random.default_rng(0)
             layer = cls(D, H, rng=rng)
-            module = tcls(D, H)
+            module = tcls(D, H).to(dev)
             x = rng.standard_normal((T, B, D)).astype(np.float32)
             dout = rng.standard_normal((T, B, H)).astype(np.float32)
-            xt = torch.from_numpy(x).requires_grad_()
-            dt = torch.from_numpy(dout)
+            xt = torch.from_numpy(x).to(dev).requires_grad_()
+            dt = torch.from_numpy(dout).to(dev)
 
             def ours():
                 layer.forward(x)
@@ -83,6 +88,7 @@ def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threa
             def theirs():
                 out, _ = module(xt)
                 out.backward(dt)
+                sync()   # CUDA calls return before the work is done
 
             ours_s, theirs_s = _median_pair(ours, theirs, repeats)
             results.append({
@@ -94,15 +100,19 @@ def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threa
                 "torch_gflops": round(flops(cell, T, B, D, H) / theirs_s / 1e9, 1),
                 "matmul_gflops": round(matmul_gflops(B, H, BLOCKS[cell]), 1),
                 "threads": threads,
+                "device": str(dev),
             })
     return results
 
 
 def format_table(results: list[dict], shape: str) -> str:
-    lines = [f"forward + backward, float32, {shape}, {results[0]['threads']} threads, medians of alternating runs",
-             f"{'cell':<6}{'seqlab ms':>11}{'torch ms':>10}{'ratio':>8}{'seqlab GFLOP/s':>16}{'torch GFLOP/s':>15}"
+    where = results[0].get("device", "cpu")
+    torch_col = "torch ms" if where == "cpu" else f"torch@{where} ms"
+    title = f"forward + backward, float32, {shape}, {results[0]['threads']} threads, medians of alternating runs"
+    lines = [title + ("" if where == "cpu" else f"; seqlab on the CPU, PyTorch on {where}"),
+             f"{'cell':<6}{'seqlab ms':>11}{torch_col:>{max(10, len(torch_col) + 2)}}{'ratio':>8}{'seqlab GFLOP/s':>16}{'torch GFLOP/s':>15}"
              f"{'matmul GFLOP/s':>16}"]
     for r in results:
-        lines.append(f"{r['cell']:<6}{r['seqlab_ms']:>11.1f}{r['torch_ms']:>10.1f}{r['ratio']:>8.2f}"
+        lines.append(f"{r['cell']:<6}{r['seqlab_ms']:>11.1f}{r['torch_ms']:>{max(10, len(torch_col) + 2)}.1f}{r['ratio']:>8.2f}"
                      f"{r['seqlab_gflops']:>16.1f}{r['torch_gflops']:>15.1f}{r['matmul_gflops']:>16.1f}")
     return "\n".join(lines)

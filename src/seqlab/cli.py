@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "train",
     "sample",
     "eval",
+    "export",
+    "import_torch",
     "names",
     "poem",
     "jazz",

@@ -16,6 +16,10 @@ def register(subparsers) -> None:
     p.add_argument("--hidden", "-H", type=int, default=256, help="hidden size (default 256)")
     p.add_argument("--repeats", type=int, default=9, help="timed runs of each (default 9)")
     p.add_argument("--threads", type=int, default=None, help="threads for both (default: PyTorch's default)")
+    p.add_argument("--backend", choices=["torch"], default="torch",
+                   help="what seqlab is timed against (torch, the only one; needs PyTorch)")
+    p.add_argument("--device", default="cpu", help="where that backend runs: cpu, cuda or cuda:N (cpu); on a "
+                                                   "GPU that is cuDNN's kernels, seqlab staying on the CPU")
     p.set_defaults(func=run)
 
 
@@ -32,7 +36,8 @@ def run(args) -> int:
     for name in ("steps", "batch", "input", "hidden", "repeats"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be a positive integer, got {getattr(args, name)}")
-    results = bench.run(cells, args.steps, args.batch, args.input, args.hidden, args.repeats, args.threads)
+    results = bench.run(cells, args.steps, args.batch, args.input, args.hidden, args.repeats, args.threads,
+                        device=args.device)
     if args.json:
         print(json.dumps([{k: r[k] for k in ("cell", "seqlab_ms", "torch_ms", "ratio")} for r in results]))
     else:

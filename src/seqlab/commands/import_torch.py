@@ -1,0 +1,50 @@
+"""`seqlab import-torch`: a PyTorch .pt file back into an ordinary seqlab checkpoint."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "import-torch", help="turn a PyTorch .pt file into a seqlab checkpoint",
+        description="Read FILE.pt, written by `seqlab export --torch` or a bare state_dict of "
+                    "seqlab.torch_backend.module.TorchCharModel trained elsewhere (then --vocab is needed), "
+                    "and write an ordinary seqlab checkpoint that every command reads. Checked: the written "
+                    "checkpoint's network and the file's give the same log-probabilities. Needs PyTorch.")
+    p.add_argument("file", metavar="FILE.pt", help="the .pt file to read")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="checkpoint file to write (.npz)")
+    p.add_argument("--vocab", metavar="CORPUS", help="bare state_dict only: the text it was trained on "
+                                                     "(its characters, plus '\\n', are the vocabulary)")
+    p.add_argument("--mode", choices=["lines", "stream"], default="lines", help="bare state_dict only (lines)")
+    p.add_argument("--keep-case", action="store_true", help="bare state_dict only: the text was not lower-cased")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from seqlab.checkpoint import load_checkpoint
+    from seqlab.errors import UserError
+    from seqlab.text.model import START, LanguageModel
+    from seqlab.text.vocab import Vocabulary, normalize
+    from seqlab.torch_backend import require_torch
+
+    require_torch("seqlab import-torch")
+    from seqlab.torch_backend.ptfile import load_pt
+
+    out = Path(args.output)
+    if out.is_dir() or not out.parent.is_dir():
+        raise UserError(f"-o {out}: expected a file name in an existing folder, like model.npz")
+    vocab = None
+    if args.vocab:
+        from seqlab.text.corpus import read_text
+
+        vocab = Vocabulary.from_text(normalize(read_text(args.vocab), lower=not args.keep_case) + START)
+    lm = load_pt(args.file, vocab, lower=not args.keep_case, mode=args.mode)
+    lm.save(out, extra_meta={"source": {"imported_from": str(args.file)}})
+    back = LanguageModel.from_checkpoint(*load_checkpoint(out), source=str(out))
+    arrays, again = lm.model.arrays(), back.model.arrays()
+    if any(arrays[k].tobytes() != again[k].tobytes() for k in arrays):  # pragma: no cover - a guard
+        raise UserError(f"{out}: reading the written checkpoint back does not give the same weights")
+    print(f"wrote {out}: {lm.model.config()['cell']} {lm.model.num_layers}x{lm.model.hidden}, "
+          f"{lm.model.num_params:,} parameters, vocabulary {lm.vocab.size}, {lm.mode} mode")
+    return 0
