@@ -1,4 +1,5 @@
-"""`seqlab jazz`: improvise a jazz solo over the Metheny chords (or another file's) and write it as MIDI."""
+"""`seqlab jazz`: improvise a jazz solo over the Metheny chords, another file's, or changes written as chord
+symbols, and write it as MIDI (with a WAV and a piano roll on request)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "jazz", help="improvise a jazz solo with an LSTM and write it as MIDI",
         description="Improvise a solo with the bundled model (trained on Pat Metheny's \"And Then I Knew\") over "
-                    "its chords, and write it as MIDI (tracks Solo and Chords, 130 bpm). With --train, train "
+                    "its chords, or over changes you write (--chords \"Dm7 G7 | Cmaj7 | %\") or pick "
+                    "(--changes blues), and write it as MIDI (tracks Solo and Chords). With --train, train "
                     "a new model on another MIDI file first and improvise over that file's chords.")
     p.add_argument("-o", "--output", default="solo.mid", metavar="FILE.mid",
                    help="where to write the MIDI (default: solo.mid)")
@@ -17,9 +19,33 @@ def register(subparsers) -> None:
     p.add_argument("--temperature", type=float, default=0.0, metavar="T",
                    help="0 takes the most likely value at every step, like the course (default); "
                         "T > 0 samples from softmax(logits / T)")
-    p.add_argument("--measures", type=int, default=16, metavar="N", help="length of the solo (default: 16)")
-    p.add_argument("--wav", action="store_true", help="also render a WAV with the built-in synthesizer")
-    p.add_argument("--png", action="store_true", help="also draw a piano roll of the solo over the chords")
+    p.add_argument("--measures", type=int, default=16, metavar="N",
+                   help="length of the solo over the model's own chords (default: 16; written changes "
+                        "last --choruses times their length instead)")
+    p.add_argument("--wav", action="store_true", help="also render a WAV (16-bit mono, 22.05 kHz) with the built-in synthesizer, the chords "
+                                                "comping under the solo")
+    p.add_argument("--png", action="store_true", help="also draw a piano roll of the solo over the chords, their symbols "
+                                                "above")
+    c = p.add_argument_group("changes, sound and feel")
+    src = c.add_mutually_exclusive_group()
+    src.add_argument("--chords", metavar="CHANGES",
+                     help='chord symbols, measures separated by |, e.g. "Dm7 G7 | Cmaj7 | %%" (the chords of '
+                          'a measure share its beats; %% repeats the measure before)')
+    src.add_argument("--chords-file", metavar="FILE", help="the same notation from a text file (newlines "
+                                                           "also separate measures; # starts a comment)")
+    src.add_argument("--changes", metavar="NAME", help="a built-in progression (see --list-changes)")
+    c.add_argument("--list-changes", action="store_true", help="print the built-in progressions and exit")
+    c.add_argument("--choruses", type=int, metavar="N",
+                   help="times through the changes (default: 1; with the model's own chords, replaces "
+                        "--measures)")
+    c.add_argument("--bpm", type=float, default=130, metavar="N", help="tempo, 40 to 300 (default: 130)")
+    c.add_argument("--instrument", default="Electric Guitar", metavar="NAME",
+                   help='General MIDI instrument of the solo, as music21 names it ("Alto Saxophone", '
+                        '"Trumpet", "Vibraphone"; default: Electric Guitar)')
+    c.add_argument("--swing", type=float, default=0.5, metavar="R",
+                   help="swung eighths: the off-beat eighth at R of the beat, 0.5 straight (default) to 0.75")
+    c.add_argument("--primer", metavar="FILE.mid",
+                   help="open the solo with the first two measures of this melody; the model continues it")
     p.add_argument("--model", metavar="FILE.npz", help="a jazz model saved by --save-model (default: the "
                                                           "bundled one)")
     t = p.add_argument_group("training on another file")
@@ -60,13 +86,39 @@ def _check(args) -> Path:
     return out
 
 
+def _changes(args):
+    """The written changes the options ask for, parsed (None: the model's own progression)."""
+    from seqlab.music import changes
+
+    if args.chords is not None:
+        return changes.parse_changes(args.chords, "--chords")
+    if args.chords_file is not None:
+        return changes.read_changes(args.chords_file)
+    if args.changes is not None:
+        return changes.builtin(args.changes)
+    return None
+
+
+def list_changes() -> int:
+    from seqlab.music.changes import CHANGES, TITLES
+
+    for name, text in CHANGES.items():
+        print(f"{name:12s} {TITLES[name]}\n{'':12s} {text}")
+    return 0
+
+
 def run(args) -> int:
+    if args.list_changes:
+        return list_changes()
     from seqlab.music import quality
     from seqlab.music.bundle import load_bundle, save_bundle
-    from seqlab.music.improvise import improvise
-    from seqlab.music.render import write_midi, write_png, write_wav
+    from seqlab.music.perform import check, perform, write_take
 
     out = _check(args)
+    written = _changes(args)
+    settings = check(changes=written, choruses=args.choruses, measures=args.measures, bpm=args.bpm,
+                     instrument=args.instrument, swing=args.swing, primer=args.primer,
+                     temperature=args.temperature, seed=args.seed)  # all before any training or writing
     if args.train:
         from seqlab.music.midi import load_section
         from seqlab.music.train import train_bundle
@@ -86,14 +138,18 @@ def run(args) -> int:
     else:
         bundle = load_bundle(args.model)
 
-    solo = improvise(bundle, args.measures, args.seed, args.temperature)
-    write_midi(out, solo.notes, solo.chords)
+    take = perform(bundle, **settings)
+    solo = take.solo
+    write_take(take, midi=out)
     sounding = sum(1 for n in solo.notes if not n.is_rest)
-    print(f"wrote {out} ({args.measures} measures, {sounding} notes, tracks Solo and Chords, 130 bpm)")
+    over = "over the changes" if written else "over the model's chords"
+    feel = f", swing {args.swing:g}" if args.swing != 0.5 else ""
+    print(f"wrote {out} ({take.measures} measures {over}, {sounding} notes, tracks Solo ({take.instrument}) "
+          f"and Chords, {take.bpm:g} bpm{feel})")
     if args.wav:
-        print(f"wrote {write_wav(out.with_suffix('.wav'), solo.notes, solo.chords)}")
+        print(f"wrote {write_take(take, wav=out.with_suffix('.wav'))[0]}")
     if args.png:
-        print(f"wrote {write_png(out.with_suffix('.png'), solo.notes, solo.chords, solo.beats)}")
+        print(f"wrote {write_take(take, png=out.with_suffix('.png'))[0]}")
     if not sounding:
         print("the solo is all rests: the model is undertrained; train longer or sample with --temperature")
         return 0

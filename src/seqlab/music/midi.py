@@ -268,3 +268,26 @@ def load_section(path, solo_part: int | None = None, chord_part: int | None = No
     source = {"file": name, "solo_part": solo_part, "chord_part": chord_part, "start": start, "end": end,
               "beats": beats}
     return Section(_measures(line, start, n, beats), chords, beats, source)
+
+
+def load_melody(path, max_measures: int | None = None, beats: float = 4.0) -> list[list[Note]]:
+    """The melody of a MIDI file (the part with the most single notes, as one line: the top note of each
+    onset) cut into measures from its first note's measure: notes and rests with offsets from each bar line,
+    filling `beats`. At most `max_measures` measures. UserError for a missing, non-MIDI or note-less file."""
+    mf = read_midi(path)
+    name = Path(path).name
+    pitched = [t for t in scan_tracks(mf) if not t.drums and t.notes + t.chords]
+    if not pitched:
+        raise UserError(f"{name} has no notes (drums aside); expected a MIDI file with a melody")
+    part = max(pitched, key=lambda t: (t.notes, -t.part)).part
+    events = [(snap(e.offset), snap(e.quarterLength), max(p.midi for p in e.pitches))
+              for e in _part_elements(mf, part)]
+    events = [ev for ev in events if ev[1] > 0]
+    if not events:
+        raise UserError(f"{name} has no notes of any length; expected a MIDI file with a melody")
+    start = math.floor(min(e[0] for e in events) / beats) * beats
+    end = math.ceil(max(e[0] + e[1] for e in events) / beats) * beats
+    n = math.ceil(snap((end - start) / beats))
+    if max_measures is not None and n > max_measures:
+        n, end = max_measures, start + max_measures * beats
+    return _measures(_monophonic(events, start, end), start, n, beats)

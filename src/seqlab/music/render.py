@@ -6,8 +6,10 @@ Notes and chords here have offsets in quarter notes from the start of the piece.
 
 from __future__ import annotations
 
+import inspect
 import io
 import wave
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +19,77 @@ from seqlab.music.events import Chord, Note, snap
 
 TEMPO = 130          # beats per minute, like the course's output
 SAMPLE_RATE = 22050
+PEAK = 10 ** (-1.2 / 20)   # the WAV's peak: -1.2 dBFS, so it never clips (-1 dBFS is the usual ceiling)
+INSTRUMENT = "Electric Guitar"  # the solo's General MIDI instrument by default (Metheny's)
 
 
-def to_score(notes: list[Note], chords: list[Chord], tempo: float = TEMPO):
-    """A music21 Score with parts "Solo" (electric guitar) and "Chords" (piano), and the tempo mark."""
+@lru_cache(maxsize=1)
+def instrument_names() -> tuple[str, ...]:
+    """The names of music21's pitched instruments that have a General MIDI program, sorted."""
+    from music21 import instrument
+
+    names = set()
+    for _, cls in inspect.getmembers(instrument, inspect.isclass):
+        if issubclass(cls, instrument.Instrument) and not issubclass(cls, instrument.UnpitchedPercussion):
+            try:
+                inst = cls()
+            except Exception:  # noqa: BLE001 - a few abstract classes need arguments; they are not instruments
+                continue
+            if inst.midiProgram is not None and inst.instrumentName:
+                names.add(inst.instrumentName)
+    return tuple(sorted(names))
+
+
+def find_instrument(name: str):
+    """The music21 instrument called `name` ("Alto Saxophone", "trumpet"), named canonically; UserError with
+    the closest names when music21 knows no pitched General MIDI instrument by it."""
+    import difflib
+
+    from music21 import instrument
+    from music21.exceptions21 import InstrumentException
+
+    from seqlab.errors import UserError
+
+    try:
+        inst = type(instrument.fromString(str(name)))()
+    except InstrumentException:
+        inst = None
+    if inst is None or isinstance(inst, instrument.UnpitchedPercussion) or inst.midiProgram is None:
+        names = instrument_names()
+        lower = {n.lower(): n for n in names}
+        close = [lower[n] for n in difflib.get_close_matches(str(name).lower(), lower, n=4, cutoff=0.4)]
+        hint = f"close matches: {', '.join(close)}" if close else \
+            f"e.g. {', '.join(n for n in ('Alto Saxophone', 'Trumpet', 'Vibraphone', 'Piano') if n in names)}"
+        raise UserError(f"unknown instrument {name!r}; expected a pitched General MIDI instrument as music21 "
+                        f"names it ({hint})")
+    return inst
+
+
+def swung(notes: list[Note], ratio: float = 0.5) -> list[Note]:
+    """The notes with swung eighths: within each beat, the off-beat eighth moves from 0.5 to `ratio`
+    (0.5 straight, 2/3 triplet swing, 0.75 dotted), by stretching the beat's first half and squeezing its
+    second. Onsets and ends move alike, so notes stay in order and never overlap."""
+    if ratio == 0.5:
+        return list(notes)
+
+    def warp(t: float) -> float:
+        beat = np.floor(t + 1e-9)
+        f = t - beat
+        return float(beat + (f * 2 * ratio if f <= 0.5 else ratio + (f - 0.5) * 2 * (1 - ratio)))
+
+    return [Note(warp(n.offset), warp(n.offset + n.duration) - warp(n.offset), n.pitch) for n in notes]
+
+
+def to_score(notes: list[Note], chords: list[Chord], tempo: float = TEMPO, instrument: str = INSTRUMENT):
+    """A music21 Score with parts "Solo" (`instrument`) and "Chords" (piano), and the tempo mark."""
     from music21 import chord as m21chord
-    from music21 import instrument, stream
+    from music21 import instrument as m21instrument
     from music21 import note as m21note
+    from music21 import stream
     from music21 import tempo as m21tempo
 
     score = stream.Score()
-    for name, inst in (("Solo", instrument.ElectricGuitar()), ("Chords", instrument.Piano())):
+    for name, inst in (("Solo", find_instrument(instrument)), ("Chords", m21instrument.Piano())):
         part = stream.Part()
         part.id = part.partName = inst.partName = name
         part.insert(0, inst)
@@ -43,16 +105,18 @@ def to_score(notes: list[Note], chords: list[Chord], tempo: float = TEMPO):
     return score
 
 
-def write_midi(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO) -> Path:
-    """Write the solo and its chords as a MIDI file at `tempo` beats per minute."""
+def write_midi(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO,
+               instrument: str = INSTRUMENT) -> Path:
+    """Write the solo (on `instrument`) and its chords as a MIDI file at `tempo` beats per minute."""
     from music21.midi.translate import streamToMidiFile
 
-    return write_bytes_atomic(path, streamToMidiFile(to_score(notes, chords, tempo)).writestr())
+    return write_bytes_atomic(path, streamToMidiFile(to_score(notes, chords, tempo, instrument)).writestr())
 
 
 def synthesize(notes: list[Note], chords: list[Chord], tempo: float = TEMPO,
                rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 audio (n_samples,) in [-1, 1]: plucked-string-like solo over soft sustained chords."""
+    """Mono float32 audio (n_samples,), peak PEAK: a plucked-string-like solo over the chords as a soft
+    sustained comping voice (a quarter of the solo's level per note), all with the same additive synthesizer."""
     spb = 60.0 / tempo  # seconds per beat
     events = [(n.offset, n.duration, n.pitch, 0.5, 3.0) for n in notes if not n.is_rest]
     events += [(c.offset, c.duration, p, 0.12, 1.0) for c in chords for p in c.pitches]
@@ -71,13 +135,13 @@ def synthesize(notes: list[Note], chords: list[Chord], tempo: float = TEMPO,
         start = int(offset * spb * rate)
         out[start:start + n] += amp * env * tone
     peak = np.abs(out).max()
-    return (out / peak * 0.9 if peak > 0 else out).astype(np.float32)
+    return (out / peak * PEAK if peak > 0 else out).astype(np.float32)
 
 
 def write_wav(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO,
               rate: int = SAMPLE_RATE) -> Path:
-    """Render with `synthesize` and write 16-bit mono PCM."""
-    pcm = (synthesize(notes, chords, tempo, rate) * 32767).astype("<i2")
+    """Render with `synthesize` and write 16-bit mono PCM (peak PEAK, -1.2 dBFS)."""
+    pcm = np.round(synthesize(notes, chords, tempo, rate) * 32767).astype("<i2")
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
@@ -87,13 +151,15 @@ def write_wav(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO
     return write_bytes_atomic(path, buf.getvalue())
 
 
-def write_png(path, notes: list[Note], chords: list[Chord], beats: float = 4.0, title: str = "") -> Path:
-    """A piano roll: chords as grey bars, the solo in colour on top, measure lines every `beats`."""
+def piano_roll(notes: list[Note], chords: list[Chord], beats: float = 4.0, title: str = ""):
+    """A matplotlib Figure: chords as grey bars, the solo in colour on top, measure lines every `beats`, and
+    each chord's symbol (where it has one) above the roll at its onset."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.collections import PatchCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
+    from matplotlib.transforms import blended_transform_factory
 
     sounding = [n for n in notes if not n.is_rest]
     end = max([n.end for n in sounding] + [c.offset + c.duration for c in chords] + [beats])
@@ -107,15 +173,24 @@ def write_png(path, notes: list[Note], chords: list[Chord], beats: float = 4.0, 
     ax.add_collection(PatchCollection(solo_boxes, facecolor="tab:orange", edgecolor="black", linewidth=0.4))
     for bar in np.arange(0, end + 1e-9, beats):
         ax.axvline(bar, color="0.5", linewidth=0.5)
+    above = blended_transform_factory(ax.transData, ax.transAxes)  # x in beats, y just over the top
+    for c in chords:
+        if c.name:
+            ax.text(c.offset + 0.05, 1.01, c.name, transform=above, ha="left", va="bottom", fontsize=9)
     ax.set_xlim(0, end)
     ax.set_ylim(lo, hi)
     cs = [p for p in range(lo, hi + 1) if p % 12 == 0]
     ax.set_yticks(cs, [f"C{p // 12 - 1}" for p in cs])
     ax.set_xlabel("beats (quarter notes)")
     ax.set_ylabel("pitch")
-    ax.set_title(title or "solo (orange) over chords (grey)")
+    ax.set_title(title or "solo (orange) over chords (grey)", pad=20 if any(c.name for c in chords) else 6)
+    return fig
+
+
+def write_png(path, notes: list[Note], chords: list[Chord], beats: float = 4.0, title: str = "") -> Path:
+    """The `piano_roll` as a PNG."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    piano_roll(notes, chords, beats, title).savefig(buf, format="png", bbox_inches="tight")
     return write_bytes_atomic(path, buf.getvalue())
 
 
