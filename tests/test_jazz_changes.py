@@ -16,7 +16,7 @@ from seqlab.music.bundle import load_bundle
 from seqlab.music.changes import CHANGES, builtin, parse_symbol
 from seqlab.music.events import Chord, Note
 from seqlab.music.improvise import generate_values, nearest_value
-from seqlab.music.perform import check, perform, write_take
+from seqlab.music.perform import check, figures, perform, write_take
 from seqlab.music.render import (
     find_instrument,
     piano_roll,
@@ -44,16 +44,23 @@ def _read_wav(path):
 def test_quality_over_every_builtin_progression(bundle, name):
     changes = builtin(name)
     take = perform(bundle, changes=changes, choruses=2, seed=0)
-    solo = take.solo
+    solo, r = take.solo, figures(take, bundle)
     assert take.measures == 2 * len(changes) and max(n.end for n in solo.notes) <= 2 * len(changes) * 4
     line = sorted(solo.notes, key=lambda n: n.offset)
-    assert all(a.end <= b.offset for a, b in zip(line, line[1:]))                  # monophonic
+    assert all(a.end <= b.offset for a, b in zip(line, line[1:])) and r["monophonic"]
     lo, hi = bundle.register
     assert all(lo - 5 <= n.pitch <= hi + 5 for n in solo.notes)                    # a playable register
-    assert quality.chord_tone_fraction(solo.notes, solo.chords) >= 0.50
-    assert quality.longest_copied_run(solo.notes, bundle.training) <= 8
+    assert (r["lowest"], r["highest"]) == (min(n.pitch for n in solo.notes), max(n.pitch for n in solo.notes))
+    assert quality.chord_tone_fraction(solo.notes, solo.chords) == r["chord_tone_fraction"] >= 0.50
+    assert quality.longest_copied_run(solo.notes, bundle.training) == r["longest_copied_run"] <= 8
     symbols = [c.text for m in changes for c in m]
     assert [c.name for c in solo.chords] == symbols * 2                            # the changes, twice
+
+
+def test_is_monophonic():
+    assert quality.is_monophonic([Note(0, 1, 60), Note(1, 0.5, 62), Note(1, 1, None), Note(2, 1, 64)])
+    assert not quality.is_monophonic([Note(0, 1.25, 60), Note(1, 0.5, 62)])
+    assert not quality.is_monophonic([Note(2, 1, 64), Note(0, 1, 60), Note(2, 0.5, 67)])
 
 
 # ----------------------------------------------------------------------------------- sound and feel

@@ -110,9 +110,8 @@ def list_changes() -> int:
 def run(args) -> int:
     if args.list_changes:
         return list_changes()
-    from seqlab.music import quality
     from seqlab.music.bundle import load_bundle, save_bundle
-    from seqlab.music.perform import check, perform, write_take
+    from seqlab.music.perform import check, figures, perform, write_take
 
     out = _check(args)
     written = _changes(args)
@@ -153,8 +152,9 @@ def run(args) -> int:
     if not sounding:
         print("the solo is all rests: the model is undertrained; train longer or sample with --temperature")
         return 0
-    r = quality.report(solo.notes, solo.chords, bundle.training)
+    r = figures(take, bundle)
     print(f"chord tones {100 * r['chord_tone_fraction']:.1f}% of the time, key {r['key']} "
           f"(correlation {r['key_correlation']:.3f}), longest run copied from the training solo: "
-          f"{r['longest_copied_run']} (interval, duration) pairs")
+          f"{r['longest_copied_run']} (interval, duration) pairs, pitches {r['lowest']}-{r['highest']} "
+          f"(the training solo's {r['register'][0]}-{r['register'][1]})")
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.errors import UserError
+from seqlab.music import quality
 from seqlab.music.bundle import JazzBundle, load_bundle
 from seqlab.music.changes import ChordSymbol, parse_changes, to_chords
 from seqlab.music.events import Chord, Note
@@ -134,6 +135,17 @@ def perform(bundle: JazzBundle | None = None, **settings) -> Take:
     solo = improvise(bundle, total, s["seed"], s["temperature"], progression=progression, primer=primer,
                      profile=profile)
     return Take(solo, s["bpm"], s["instrument"], s["swing"], changes, choruses, min(len(primer), total - 1))
+
+
+def figures(take: Take, bundle: JazzBundle) -> dict:
+    """The take's quality figures: quality.report's (chord_tone_fraction, key, key_correlation,
+    longest_copied_run against the bundle's training solo) plus measures, notes, monophonic, lowest and highest
+    pitch, and the training solo's register. Needs at least one sounding note."""
+    solo = take.solo
+    pitches = [n.pitch for n in solo.notes if not n.is_rest]
+    return {**quality.report(solo.notes, solo.chords, bundle.training), "measures": take.measures,
+            "notes": len(pitches), "monophonic": quality.is_monophonic(solo.notes), "lowest": min(pitches),
+            "highest": max(pitches), "register": list(bundle.register)}
 
 
 def write_take(take: Take, midi=None, wav=None, png=None) -> list[Path]:

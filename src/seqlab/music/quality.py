@@ -67,6 +67,12 @@ def longest_copied_run(notes: list[Note], training: list[Note]) -> int:
     return best
 
 
+def is_monophonic(notes: list[Note]) -> bool:
+    """Whether the sounding notes, in time order, never overlap: one note at a time."""
+    line = sorted((n for n in notes if not n.is_rest), key=lambda n: n.offset)
+    return all(a.end <= b.offset for a, b in zip(line, line[1:]))
+
+
 def report(notes: list[Note], chords: list[Chord], training: list[Note] | None = None) -> dict:
     """All three figures as a dict: chord_tone_fraction, key, key_correlation, longest_copied_run (or None)."""
     key, corr = key_correlation(notes)
