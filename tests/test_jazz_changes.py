@@ -210,6 +210,12 @@ def test_cli_bad_input_leaves_files_alone(tmp_path, capsys, make, args, message)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary files
 
 
+def test_choruses_over_the_models_own_chords(bundle):
+    take = perform(bundle, choruses=1, measures=3)          # --measures gives way to --choruses
+    assert take.measures == len(bundle.progression) == 18 and take.changes is None
+    assert perform(bundle, measures=3).measures == 3
+
+
 def test_check_resolves_settings_for_a_second_call(tmp_path):
     s = check(changes="Dm7 G7 | Cmaj7", instrument="alto saxophone", choruses=2)
     assert [[c.text for c in m] for m in s["changes"]] == [["Dm7", "G7"], ["Cmaj7"]]
