@@ -7,7 +7,8 @@ import pytest
 
 from seqlab.errors import UserError
 from seqlab.checkpoint import load_checkpoint
-from seqlab.text.trainer import TrainConfig, learning_rate, train
+from seqlab.text.schedule import learning_rate
+from seqlab.text.trainer import TrainConfig, train
 
 WORDS = ["tyrannosaurus", "stegosaurus", "triceratops", "velociraptor", "brachiosaurus", "allosaurus",
          "diplodocus", "iguanodon", "spinosaurus", "ankylosaurus", "pachycephalosaurus", "parasaurolophus"]

@@ -1,5 +1,5 @@
 """Atomic file output: write beside the target, then rename over it, so a failure never leaves a half file
-and never touches the file that was there before."""
+and never touches the file that was there before; and the check that an output path can be written."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from seqlab.errors import UserError
 
 
 def _umask() -> int:
@@ -37,3 +39,14 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_output(path) as f:
         f.write(data)
     return Path(path)
+
+
+def check_output_file(path: Path, flag: str = "-o", example: str = "model.npz") -> None:
+    """UserError unless `path` names a file that can be written: not a folder, in a folder that exists and
+    is writable (checked before any work, so a long run does not fail at its end)."""
+    if path.is_dir():
+        raise UserError(f"{flag} {path} is a directory; expected a file name like {example}")
+    if not path.parent.is_dir():
+        raise UserError(f"{flag} {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UserError(f"{flag} {path}: folder {path.parent} is not writable")

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from seqlab.fileio import write_bytes_atomic
-from seqlab.text.train_config import TrainConfig
+from seqlab.text.train_config import TrainConfig, command_args
 
 MODELS_DIR = Path(__file__).resolve().parent
 
@@ -40,15 +40,7 @@ def dinos_split(text: str) -> tuple[list[str], list[str]]:
 
 def train_command(cfg: TrainConfig, corpus: str, out: str) -> str:
     """The `seqlab train` command line that runs `cfg` (for the README and the model's metadata)."""
-    default = TrainConfig()
-    parts = ["seqlab", "train", corpus]
-    for k, v in asdict(cfg).items():
-        if k == "lower":
-            if not v:
-                parts.append("--keep-case")
-        elif v != getattr(default, k) or k in ("steps", "seed"):
-            parts += [f"--{k.replace('_', '-')}", str(v)]
-    return " ".join(parts + ["-o", out])
+    return " ".join(["seqlab", "train", corpus, *command_args(cfg), "-o", out])
 
 
 def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Path | None = None,

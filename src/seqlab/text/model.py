@@ -16,14 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.engine import GRU, LSTM, RNN, Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
+from seqlab import engine
+from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
 from seqlab.engine.base import check_ids
 from seqlab.engine.activations import log_softmax
 from seqlab.errors import UserError
+from seqlab.text.train_config import CELLS as CELL_NAMES
 from seqlab.text.train_config import MODES
 from seqlab.text.vocab import Vocabulary, normalize
 
-CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+CELLS = {name: getattr(engine, name.upper()) for name in CELL_NAMES}   # "lstm" -> seqlab.engine.LSTM
 START = "\n"  # the start token of a line and its end, as in the course
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 

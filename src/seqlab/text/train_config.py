@@ -1,72 +1,79 @@
-"""The settings of a training run (light to import: the command line reads its defaults from here)."""
+"""The settings of a training run: one table, from which `seqlab train`'s flags, their help and their checks come.
+
+Each field of TrainConfig is one option: `--name-with-dashes`, its type from the annotation, its default, and in
+its metadata the help text, a metavar, the allowed choices (taken from the code's own tables) and the check of
+its value. A new option is one line here. Light to import: the command line builds its parser from this module.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
 
 from seqlab.errors import UserError
 
-MODES = ("lines", "stream")
+MODES = ("lines", "stream")        # seqlab.text.data has one class for each
+CELLS = ("rnn", "lstm", "gru")     # the recurrent layers of a character model (seqlab.text.model.CELLS)
+
+
+def option(default, help: str = "", *, metavar: str | None = None, choices: tuple | None = None,
+           check: tuple | None = None, flag: str | None = None):
+    """A TrainConfig field. check: (predicate of the value, what a good value is, for the error message);
+    flag: the command-line flag when it is not --name-with-dashes (a bool's flag flips its default)."""
+    return field(default=default, metadata={"help": help, "metavar": metavar, "choices": choices,
+                                            "check": check, "flag": flag})
+
+
+AT_LEAST_1 = (lambda v: int(v) >= 1, "at least 1")
+AT_LEAST_0 = (lambda v: v >= 0, "at least 0")
+FRACTION = (lambda v: 0.0 <= v < 1.0, "in [0, 1)")
 
 
 @dataclass
 class TrainConfig:
     """Everything that defines a run. `steps` is the total number of optimizer steps."""
 
-    mode: str = "lines"
-    cell: str = "lstm"
-    hidden: int = 128
-    layers: int = 1
-    dropout: float = 0.0
-    embed: int = 0            # 0: one-hot inputs
-    forget_bias: float = 1.0
-    weight_drop: float = 0.0  # DropConnect on the recurrent weights W_h
-    lower: bool = True
-    steps: int = 2000
-    batch_size: int = 32
-    seq_len: int = 100        # stream mode: truncated-BPTT length
-    lr: float = 2e-3
-    weight_decay: float = 0.0  # decoupled (AdamW-style) decay of the weight matrices, per unit of lr
-    clip: float = 5.0         # max global gradient norm (0: no clipping)
-    warmup: int = 0           # linear warm-up steps
-    decay_steps: int = 0      # cosine decay from lr to lr·min_lr_ratio over this many steps (0: constant)
-    min_lr_ratio: float = 0.1
-    holdout: float = 0.1      # fraction held out (lines: random lines; stream: the end of the text)
-    eval_every: int = 100
-    patience: int = 0         # stop after this many held-out evaluations without improvement (0: never)
-    checkpoint_every: int = 500
-    sample_every: int = 500   # 0: no samples printed
-    seed: int = 0
+    mode: str = option("lines", "lines: one example a line; stream: continuous text, truncated BPTT",
+                       choices=MODES)
+    cell: str = option("lstm", "the recurrent layer", choices=CELLS)
+    hidden: int = option(128, "units per layer", metavar="N", check=AT_LEAST_1)
+    layers: int = option(1, "recurrent layers", metavar="N", check=AT_LEAST_1)
+    dropout: float = option(0.0, "dropout between layers and before the output layer", metavar="P",
+                            check=FRACTION)
+    embed: int = option(0, "embedding size; 0 for one-hot inputs", metavar="N", check=AT_LEAST_0)
+    forget_bias: float = option(1.0, "LSTM: initial bias of the forget gate", metavar="B",
+                                check=(math.isfinite, "a finite number"))
+    weight_drop: float = option(0.0, "DropConnect on the recurrent weights W_h", metavar="P", check=FRACTION)
+    lower: bool = option(True, "do not lower-case the text", flag="--keep-case")
+    steps: int = option(2000, "total optimizer steps of the run", metavar="N", check=AT_LEAST_1)
+    batch_size: int = option(32, metavar="B", check=AT_LEAST_1)
+    seq_len: int = option(100, "stream mode: steps of truncated backpropagation", metavar="S", check=AT_LEAST_1)
+    lr: float = option(2e-3, "Adam learning rate", check=(lambda v: v > 0 and math.isfinite(v),
+                                                          "a positive number"))
+    weight_decay: float = option(0.0, "decoupled (AdamW-style) decay of the weight matrices, per unit of lr",
+                                 metavar="WD", check=AT_LEAST_0)
+    clip: float = option(5.0, "clip gradients to this global norm; 0 for none", metavar="NORM", check=AT_LEAST_0)
+    warmup: int = option(0, "linear warm-up steps", metavar="N", check=AT_LEAST_0)
+    decay_steps: int = option(0, "cosine decay of the learning rate over N steps to --min-lr-ratio of it; "
+                                 "0 keeps it constant", metavar="N", check=AT_LEAST_0)
+    min_lr_ratio: float = option(0.1, metavar="R", check=(lambda v: 0.0 <= v <= 1.0, "in [0, 1]"))
+    holdout: float = option(0.1, "fraction held out to score nats/char (lines: random lines; stream: the end)",
+                            metavar="F", check=(lambda v: 0.0 <= v <= 0.5, "in [0, 0.5]"))
+    eval_every: int = option(100, metavar="N", check=AT_LEAST_1)
+    patience: int = option(0, "stop after N held-out evaluations without improvement; 0 never stops early",
+                           metavar="N", check=AT_LEAST_0)
+    checkpoint_every: int = option(500, metavar="N", check=AT_LEAST_0)
+    sample_every: int = option(500, "print samples every N steps; 0 for none", metavar="N", check=AT_LEAST_0)
+    seed: int = option(0)
 
     def check(self) -> None:
         """UserError naming the first bad value."""
-        def bad(name, want):
-            raise UserError(f"--{name.replace('_', '-')} must be {want}, got {getattr(self, name)!r}")
-        if self.mode not in MODES:
-            bad("mode", "one of lines, stream")
-        if self.cell not in ("rnn", "lstm", "gru"):
-            bad("cell", "one of rnn, lstm, gru")
-        for name in ("hidden", "layers", "steps", "batch_size", "seq_len", "eval_every"):
-            if int(getattr(self, name)) < 1:
-                bad(name, "at least 1")
-        for name in ("embed", "warmup", "decay_steps", "patience", "checkpoint_every", "sample_every"):
-            if int(getattr(self, name)) < 0:
-                bad(name, "at least 0")
-        if not 0.0 <= self.dropout < 1.0:
-            bad("dropout", "in [0, 1)")
-        if not 0.0 <= self.weight_drop < 1.0:
-            bad("weight_drop", "in [0, 1)")
-        if not 0.0 <= self.holdout <= 0.5:
-            bad("holdout", "in [0, 0.5]")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            bad("lr", "a positive number")
-        if not self.weight_decay >= 0:
-            bad("weight_decay", "at least 0")
-        if not self.clip >= 0:
-            bad("clip", "at least 0")
-        if not 0.0 <= self.min_lr_ratio <= 1.0:
-            bad("min_lr_ratio", "in [0, 1]")
+        for f in fields(self):
+            value, choices, check = getattr(self, f.name), f.metadata["choices"], f.metadata["check"]
+            want = (f"one of {', '.join(choices)}" if choices is not None and value not in choices
+                    else check[1] if check is not None and not check[0](value) else None)
+            if want is not None:
+                raise UserError(f"{flag(f)} must be {want}, got {value!r}")
 
     def model_config(self) -> dict:
         return {k: getattr(self, k) for k in ("cell", "hidden", "layers", "dropout", "embed", "forget_bias",
@@ -76,3 +83,21 @@ class TrainConfig:
     def from_json(cls, obj: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in obj.items() if k in names})
+
+
+def flag(f: Field) -> str:
+    """The command-line flag of a TrainConfig field."""
+    return f.metadata["flag"] or "--" + f.name.replace("_", "-")
+
+
+def command_args(cfg: TrainConfig, always: tuple[str, ...] = ("steps", "seed")) -> list[str]:
+    """The `seqlab train` flags that give `cfg`: those of every field off its default, and of `always`."""
+    args = []
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(f.default, bool):
+            if value != f.default:
+                args.append(flag(f))
+        elif value != f.default or f.name in always:
+            args += [flag(f), str(value)]
+    return args
