@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/seqlab jazz --seed 0 --measures 8 -o demo_solo.mid
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

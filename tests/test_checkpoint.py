@@ -8,9 +8,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from seqlab.errors import UserError
 from seqlab import checkpoint
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
+from seqlab.errors import UserError
 
 
 def _arrays():

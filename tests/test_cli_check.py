@@ -30,7 +30,7 @@ def test_check_fails_when_the_math_is_wrong(monkeypatch, capsys):
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert "course lstm_cell_backward" in out and "FAIL" in out
-    assert "gradient check LSTM (sigmoid)" in [l[:30].strip() for l in out.splitlines() if "FAIL" in l]
+    assert "gradient check LSTM (sigmoid)" in [s[:30].strip() for s in out.splitlines() if "FAIL" in s]
 
 
 def test_check_reports_a_crash_as_a_failure():

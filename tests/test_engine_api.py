@@ -6,8 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from seqlab.engine import GRU, LSTM, RNN, SGD, Adam, Dense, Dropout, Stack, clip_by_global_norm, clip_by_value
-from seqlab.engine import activations
+from seqlab.engine import (
+    GRU,
+    LSTM,
+    RNN,
+    SGD,
+    Adam,
+    Dense,
+    Dropout,
+    Stack,
+    activations,
+    clip_by_global_norm,
+    clip_by_value,
+)
 
 
 def test_wrong_input_width_names_the_expected_shape():
@@ -146,7 +157,8 @@ def test_need_dx_false_skips_only_the_input_gradient():
                 np.testing.assert_array_equal(a.grads[k], b.grads[k])
 
 
-@pytest.mark.parametrize("make", [lambda r: LSTM(4, 6, rng=r), lambda r: LSTM(4, 6, rng=r, recurrent_activation="hard_sigmoid"),
+@pytest.mark.parametrize("make", [lambda r: LSTM(4, 6, rng=r),
+                                  lambda r: LSTM(4, 6, rng=r, recurrent_activation="hard_sigmoid"),
                                   lambda r: GRU(4, 6, rng=r), lambda r: RNN(4, 6, rng=r)])
 def test_kept_buffers_never_change_what_a_caller_holds(make):
     # Training calls reuse the layer's internal arrays between calls of one shape (see Recurrent._buffer).
@@ -191,7 +203,8 @@ def test_dropout_reuses_its_draws_but_not_its_outputs():
     np.testing.assert_array_equal(a.backward(x), y2)
 
 
-@pytest.mark.parametrize("make", [lambda r: LSTM(5, 4, rng=r), lambda r: LSTM(5, 4, rng=r, recurrent_activation="hard_sigmoid"),
+@pytest.mark.parametrize("make", [lambda r: LSTM(5, 4, rng=r),
+                                  lambda r: LSTM(5, 4, rng=r, recurrent_activation="hard_sigmoid"),
                                   lambda r: GRU(5, 4, rng=r), lambda r: GRU(5, 4, rng=r, reset_after=False),
                                   lambda r: RNN(5, 4, rng=r)])
 def test_ids_input_is_the_one_hot_input(make):

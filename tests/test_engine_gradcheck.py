@@ -118,22 +118,22 @@ def test_bidirectional_gradients(kind):
 
 def test_dense_embedding_and_masked_cross_entropy_gradients():
     rng = np.random.default_rng(8)
-    V, E, O = 6, 4, 5
+    V, E, K = 6, 4, 5
     emb = randomize(Embedding(V, E, dtype=np.float64, rng=rng), rng)
-    dense = randomize(Dense(E, O, dtype=np.float64, rng=rng), rng)
+    dense = randomize(Dense(E, K, dtype=np.float64, rng=rng), rng)
     ids = rng.integers(0, V, (T, B))
     ids[0, 0] = ids[1, 1]  # a repeated id: its embedding gradients must add up
-    targets = rng.integers(0, O, T * B)
+    targets = rng.integers(0, K, T * B)
     mask = rng.random(T * B) < 0.7
 
     def loss():
-        logits = dense.forward(emb.forward(ids, cache=False), cache=False).reshape(-1, O)
+        logits = dense.forward(emb.forward(ids, cache=False), cache=False).reshape(-1, K)
         return softmax_cross_entropy(logits, targets, mask)[0]
 
-    logits = dense.forward(emb.forward(ids)).reshape(-1, O)
+    logits = dense.forward(emb.forward(ids)).reshape(-1, K)
     _, count, dlogits = softmax_cross_entropy(logits, targets, mask)
     assert count == mask.sum()
-    emb.backward(dense.backward(dlogits.reshape(T, B, O)))
+    emb.backward(dense.backward(dlogits.reshape(T, B, K)))
     arrays = {"emb.W": emb.params["W"], "dense.W": dense.params["W"], "dense.b": dense.params["b"]}
     analytic = {"emb.W": emb.grads["W"].copy(), "dense.W": dense.grads["W"].copy(), "dense.b": dense.grads["b"].copy()}
     errors = check(loss, arrays, analytic)

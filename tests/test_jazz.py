@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_music import _smf, _track
 
 from seqlab.cli import main
 from seqlab.course import jazz as course
@@ -16,6 +15,7 @@ from seqlab.music.midi import load_section
 from seqlab.music.model import JazzModel
 from seqlab.music.render import read_solo_midi
 from seqlab.music.train import train_model
+from test_music import _smf, _track
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import wave
 
 import numpy as np
 import pytest
-from test_music import _smf, _track
 
 from seqlab.cli import main
 from seqlab.errors import UserError
@@ -24,6 +23,7 @@ from seqlab.music.render import (
     swung,
     write_wav,
 )
+from test_music import _smf, _track
 
 
 @pytest.fixture(scope="module")

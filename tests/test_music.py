@@ -15,10 +15,10 @@ import pytest
 from seqlab.errors import UserError
 from seqlab.music.corpus import build_corpus, one_hot, training_windows
 from seqlab.music.events import Chord, Note, chord_at
-from seqlab.music.grammar import (Value, grid_round, measure_values, parse_value, realize, tidy)
+from seqlab.music.grammar import Value, grid_round, measure_values, parse_value, realize, tidy
 from seqlab.music.harmony import chord_scale, note_class
 from seqlab.music.midi import load_section, read_midi, scan_tracks
-from seqlab.music.quality import (chord_tone_fraction, key_correlation, longest_copied_run, motion_pairs)
+from seqlab.music.quality import chord_tone_fraction, key_correlation, longest_copied_run, motion_pairs
 from seqlab.music.render import read_solo_midi, synthesize, write_midi, write_png, write_wav
 
 # ----------------------------------------------------------------------------------- hand-made MIDI files

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqlab.errors import UserError
 from seqlab.checkpoint import load_checkpoint
+from seqlab.errors import UserError
 from seqlab.text.schedule import learning_rate
 from seqlab.text.trainer import TrainConfig, train
 

@@ -110,9 +110,11 @@ def format_table(results: list[dict], shape: str) -> str:
     torch_col = "torch ms" if where == "cpu" else f"torch@{where} ms"
     title = f"forward + backward, float32, {shape}, {results[0]['threads']} threads, medians of alternating runs"
     lines = [title + ("" if where == "cpu" else f"; seqlab on the CPU, PyTorch on {where}"),
-             f"{'cell':<6}{'seqlab ms':>11}{torch_col:>{max(10, len(torch_col) + 2)}}{'ratio':>8}{'seqlab GFLOP/s':>16}{'torch GFLOP/s':>15}"
+             f"{'cell':<6}{'seqlab ms':>11}{torch_col:>{max(10, len(torch_col) + 2)}}{'ratio':>8}"
+             f"{'seqlab GFLOP/s':>16}{'torch GFLOP/s':>15}"
              f"{'matmul GFLOP/s':>16}"]
     for r in results:
-        lines.append(f"{r['cell']:<6}{r['seqlab_ms']:>11.1f}{r['torch_ms']:>{max(10, len(torch_col) + 2)}.1f}{r['ratio']:>8.2f}"
+        lines.append(f"{r['cell']:<6}{r['seqlab_ms']:>11.1f}{r['torch_ms']:>{max(10, len(torch_col) + 2)}.1f}"
+                     f"{r['ratio']:>8.2f}"
                      f"{r['seqlab_gflops']:>16.1f}{r['torch_gflops']:>15.1f}{r['matmul_gflops']:>16.1f}")
     return "\n".join(lines)

@@ -22,10 +22,11 @@ def register(subparsers) -> None:
     p.add_argument("--measures", type=int, default=16, metavar="N",
                    help="length of the solo over the model's own chords (default: 16; written changes "
                         "last --choruses times their length instead)")
-    p.add_argument("--wav", action="store_true", help="also render a WAV (16-bit mono, 22.05 kHz) with the built-in synthesizer, the chords "
-                                                "comping under the solo")
-    p.add_argument("--png", action="store_true", help="also draw a piano roll of the solo over the chords, their symbols "
-                                                "above")
+    p.add_argument("--wav", action="store_true",
+                   help="also render a WAV (16-bit mono, 22.05 kHz) with the built-in synthesizer, the chords "
+                        "comping under the solo")
+    p.add_argument("--png", action="store_true",
+                   help="also draw a piano roll of the solo over the chords, their symbols above")
     c = p.add_argument_group("changes, sound and feel")
     src = c.add_mutually_exclusive_group()
     src.add_argument("--chords", metavar="CHANGES",

@@ -180,8 +180,10 @@ def lstm_cell_backward(da_next, dc_next, cache):
     dbi, dWc, dbc, dWo, dbo (dW* (n_a, n_a + n_x), db* (n_a, 1))."""
     _, _, a_prev, c_prev, _, _, _, _, xt, parameters = cache
     layer = _lstm_layer(parameters)
-    layer.forward(np.asarray(xt, F64).T[None].copy(), (np.asarray(a_prev, F64).T.copy(), np.asarray(c_prev, F64).T.copy()))
-    dx, (da_prev, dc_prev) = layer.backward(np.asarray(da_next, F64).T[None].copy(), (None, np.asarray(dc_next, F64).T.copy()))
+    layer.forward(np.asarray(xt, F64).T[None].copy(),
+                  (np.asarray(a_prev, F64).T.copy(), np.asarray(c_prev, F64).T.copy()))
+    dx, (da_prev, dc_prev) = layer.backward(np.asarray(da_next, F64).T[None].copy(),
+                                            (None, np.asarray(dc_next, F64).T.copy()))
     return {"dxt": dx[0].T.copy(), "da_prev": da_prev.T.copy(), "dc_prev": dc_prev.T.copy(), **_lstm_grads(layer)}
 
 

@@ -164,5 +164,6 @@ class LSTM(Recurrent):
 
 
 def lstm_gates(layer: LSTM) -> dict[str, np.ndarray]:
-    """The activated gates of the last forward: {"i", "f", "g", "o"} -> (T, B, H) copies (the course's it, ft, cct, ot)."""
+    """The activated gates of the last forward: {"i", "f", "g", "o"} -> (T, B, H) copies (the course's it, ft,
+    cct, ot)."""
     return layer._gates("ifgo")

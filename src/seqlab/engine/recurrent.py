@@ -25,7 +25,8 @@ class Recurrent(Layer):
         if int(input_size) < 1 or int(hidden_size) < 1:
             raise ValueError(f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}")
         if recurrent_activation not in RECURRENT_ACTIVATIONS:
-            raise ValueError(f"recurrent_activation must be one of {RECURRENT_ACTIVATIONS}, got {recurrent_activation!r}")
+            raise ValueError(f"recurrent_activation must be one of {RECURRENT_ACTIVATIONS}, "
+                             f"got {recurrent_activation!r}")
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.dtype = as_dtype(dtype)

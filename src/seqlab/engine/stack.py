@@ -18,7 +18,8 @@ class Stack:
             raise ValueError("layers must hold at least one recurrent layer")
         for below, above in zip(layers, layers[1:]):
             if above.input_size != below.output_size:
-                raise ValueError(f"layer sizes do not chain: {below.output_size} outputs feed {above.input_size} inputs")
+                raise ValueError(f"layer sizes do not chain: {below.output_size} outputs feed "
+                                 f"{above.input_size} inputs")
         self.layers = list(layers)
         self.dropouts = [Dropout(dropout, rng) for _ in layers[1:]]
 

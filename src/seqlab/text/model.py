@@ -18,8 +18,8 @@ import numpy as np
 
 from seqlab import engine
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
-from seqlab.engine.base import check_ids
 from seqlab.engine.activations import log_softmax
+from seqlab.engine.base import check_ids
 from seqlab.errors import UserError
 from seqlab.text.train_config import CELLS as CELL_NAMES
 from seqlab.text.train_config import MODES
