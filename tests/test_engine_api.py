@@ -234,3 +234,34 @@ def test_ids_out_of_range_are_named():
         layer.forward(np.array([[0, 5]]))
     with pytest.raises(ValueError, match=r"ids must lie in \[0, 5\).*\[-1, 2\]"):
         layer.forward(np.array([[-1, 2]]))
+
+
+def test_gate_values_and_cell_states_follow_the_equations():
+    """The public accessors of the last forward (what the course adapters read) against the cell equations."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 3, 2))
+    lstm = LSTM(2, 5, dtype=np.float64, rng=rng)
+    with pytest.raises(RuntimeError, match="forward"):
+        lstm.gate_values()
+    out, (h, c) = lstm.forward(x)
+    g = lstm.gate_values()
+    assert sorted(g) == ["f", "g", "i", "o"] and lstm._cache.gates.shape == (4, 3, 20)
+    cs = lstm.cell_states()
+    c_prev = np.concatenate([np.zeros((1, 3, 5)), cs[:-1]])
+    np.testing.assert_allclose(cs, g["f"] * c_prev + g["i"] * g["g"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out, g["o"] * np.tanh(cs), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(cs[-1], c)
+    lstm.backward(np.ones_like(out))
+    with pytest.raises(RuntimeError, match="forward"):
+        lstm.cell_states()
+
+    gru = GRU(2, 5, dtype=np.float64, rng=rng)
+    out, _ = gru.forward(x)
+    g = gru.gate_values()
+    assert sorted(g) == ["n", "r", "z"]
+    h_prev = np.concatenate([np.zeros((1, 3, 5)), out[:-1]])
+    np.testing.assert_allclose(out, (1 - g["z"]) * g["n"] + g["z"] * h_prev, rtol=1e-12, atol=1e-15)
+    rnn = RNN(2, 5, dtype=np.float64, rng=rng)
+    rnn.forward(x)
+    with pytest.raises(RuntimeError, match="gates"):
+        rnn.gate_values()

@@ -14,8 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import GRU, LSTM, RNN, activations
-from seqlab.engine.gru import gru_gates
-from seqlab.engine.lstm import lstm_gates
 from seqlab.engine.optim import adam_update
 
 F64 = np.float64
@@ -146,7 +144,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     layer = _lstm_layer(parameters)
     state = (np.asarray(a_prev, F64).T.copy(), np.asarray(c_prev, F64).T.copy())
     out, (_, c) = layer.forward(np.asarray(xt, F64).T[None].copy(), state)
-    gates = {k: v[0].T.copy() for k, v in lstm_gates(layer).items()}
+    gates = {k: v[0].T.copy() for k, v in layer.gate_values().items()}
     a_next, c_next = out[0].T.copy(), c.T.copy()
     yt_pred = _predict(parameters["Wy"], parameters["by"], a_next)
     cache = (a_next, c_next, a_prev, c_prev, gates["f"], gates["i"], gates["g"], gates["o"], xt, parameters)
@@ -162,8 +160,8 @@ def lstm_forward(x, a0, parameters):
     n_a, m = a0.shape
     c0 = np.zeros((n_a, m))
     out, _ = layer.forward(_time_major(x), (np.asarray(a0, F64).T.copy(), c0.T.copy()))
-    gates = {k: _course_major(v) for k, v in lstm_gates(layer).items()}
-    cs = _course_major(layer._cache[3][1:])
+    gates = {k: _course_major(v) for k, v in layer.gate_values().items()}
+    cs = _course_major(layer.cell_states())
     a = _course_major(out)
     y = _predict(parameters["Wy"], parameters["by"], a)
     caches = []
@@ -239,7 +237,7 @@ def gru_cell_forward(xt, a_prev, parameters):
     """
     layer = _gru_layer(parameters)
     out, _ = layer.forward(np.asarray(xt, F64).T[None].copy(), np.asarray(a_prev, F64).T.copy())
-    gates = {k: v[0].T.copy() for k, v in gru_gates(layer).items()}
+    gates = {k: v[0].T.copy() for k, v in layer.gate_values().items()}
     a_next = out[0].T.copy()
     yt_pred = _predict(parameters["Wy"], parameters["by"], a_next)
     return a_next, yt_pred, (a_next, a_prev, xt, 1.0 - gates["z"], gates["r"], gates["n"], parameters)
@@ -249,7 +247,7 @@ def gru_forward(x, a0, parameters):
     """x (n_x, m, T_x), a0 (n_a, m) -> (a (n_a, m, T_x), y_pred (n_y, m, T_x), caches = ([cache…], x))."""
     layer = _gru_layer(parameters)
     out, _ = layer.forward(_time_major(x), np.asarray(a0, F64).T.copy())
-    gates = {k: _course_major(v) for k, v in gru_gates(layer).items()}
+    gates = {k: _course_major(v) for k, v in layer.gate_values().items()}
     a = _course_major(out)
     y_pred = _predict(parameters["Wy"], parameters["by"], a)
     caches = []

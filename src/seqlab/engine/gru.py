@@ -11,10 +11,23 @@ Blocks in the columns of W_x, W_h and b follow PyTorch's order and convention r,
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from seqlab.engine.activations import gate, gate_grad_inplace
 from seqlab.engine.recurrent import Recurrent
+
+
+class GRUCache(NamedTuple):
+    """What forward keeps for backward. gates (T, B, 3H): the activated gate row of each step (r, z, n),
+    overwritten by backward with dL/d(input pre-activation); hs (T+1, B, H): h⟨0⟩…h⟨T⟩; aux (T, B, H): the
+    n block's recurrent part, h·W_hn + b_hn (reset_after) or r ∗ h (before)."""
+
+    x: np.ndarray
+    gates: np.ndarray
+    hs: np.ndarray
+    aux: np.ndarray
 
 
 class GRU(Recurrent):
@@ -24,6 +37,7 @@ class GRU(Recurrent):
     """
 
     blocks = 3
+    gate_names = "rzn"
 
     def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
                  recurrent_activation: str = "sigmoid", reset_after: bool = True):
@@ -54,29 +68,29 @@ class GRU(Recurrent):
         rec = np.empty((B, 3 * H), self.dtype)
         s = np.empty((B, H), self.dtype)
         for t in range(T):
-            zt = gates[t]
+            row = gates[t]
             h = hs[t]
-            rz, n = zt[:, :2 * H], zt[:, 2 * H:]
+            rz, n = row[:, :2 * H], row[:, 2 * H:]
             if self.reset_after:
                 np.matmul(h, W_h, out=rec)
                 rz += rec[:, :2 * H]
                 act(rz, out=rz)
                 np.add(rec[:, 2 * H:], self.params["b_hn"], out=aux[t])
-                np.multiply(zt[:, :H], aux[t], out=s)
+                np.multiply(row[:, :H], aux[t], out=s)
                 n += s
             else:
                 np.matmul(h, W_h[:, :2 * H], out=rec[:, :2 * H])
                 rz += rec[:, :2 * H]
                 act(rz, out=rz)
-                np.multiply(zt[:, :H], h, out=aux[t])
+                np.multiply(row[:, :H], h, out=aux[t])
                 np.matmul(aux[t], W_h[:, 2 * H:], out=s)
                 n += s
             np.tanh(n, out=n)
             # h' = n + z ∗ (h − n)
             np.subtract(h, n, out=s)
-            s *= zt[:, H:2 * H]
+            s *= row[:, H:2 * H]
             np.add(n, s, out=hs[t + 1])
-        self._cache = (x, gates, hs, aux) if cache else None
+        self._cache = GRUCache(x, gates, hs, aux) if cache else None
         return hs[1:], hs[T].copy()
 
     def backward(self, dout, dstate=None, need_dx: bool = True):
@@ -95,8 +109,8 @@ class GRU(Recurrent):
         # dL/d(recurrent pre-activations h·W_h): r and z blocks equal the input-side ones; n block differs.
         drec_n = self._buffer("drec_n", (T, B, H))
         for t in range(T - 1, -1, -1):
-            zt = gates[t]
-            r, z, n = zt[:, :H], zt[:, H:2 * H], zt[:, 2 * H:]
+            row = gates[t]
+            r, z, n = row[:, :H], row[:, H:2 * H], row[:, 2 * H:]
             h = hs[t]
             if dout is None:
                 dh[...] = dh_rec
@@ -118,7 +132,7 @@ class GRU(Recurrent):
                 np.multiply(n, r, out=drec_n[t])       # d aux
                 np.multiply(n, aux[t], out=s1)         # dr
                 gate_grad_inplace(self.recurrent_activation, r, s1, s2)
-                dh_rec += np.matmul(zt[:, :2 * H], W_h[:, :2 * H].T)
+                dh_rec += np.matmul(row[:, :2 * H], W_h[:, :2 * H].T)
                 dh_rec += np.matmul(drec_n[t], W_h[:, 2 * H:].T)
             else:
                 # n = tanh(… + (r ∗ h)·W_hn): d(r ∗ h) = d(pre n)·W_hnᵀ
@@ -127,7 +141,7 @@ class GRU(Recurrent):
                 dh_rec += s2
                 s1 *= h                                # dr
                 gate_grad_inplace(self.recurrent_activation, r, s1, s2)
-                dh_rec += np.matmul(zt[:, :2 * H], W_h[:, :2 * H].T)
+                dh_rec += np.matmul(row[:, :2 * H], W_h[:, :2 * H].T)
 
         self._cache = None
         dgates = gates  # dL/d(input pre-activations), (T, B, 3H)
@@ -141,8 +155,3 @@ class GRU(Recurrent):
             np.matmul(aux.reshape(T * B, H).T, dgates[:, :, 2 * H:].reshape(T * B, H), out=gW_h[:, 2 * H:])
         dx = self._input_grads(x, dgates, need_dx)
         return dx, dh_rec
-
-
-def gru_gates(layer: GRU) -> dict[str, np.ndarray]:
-    """The activated gates of the last forward: {"r", "z", "n"} -> (T, B, H) copies (Γr, 1 − Γu, c̃)."""
-    return layer._gates("rzn")

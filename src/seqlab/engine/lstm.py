@@ -9,10 +9,23 @@ Gate blocks in the columns of W_x, W_h and b follow PyTorch's order i, f, g, o (
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from seqlab.engine.activations import gate, gate_grad_inplace
 from seqlab.engine.recurrent import Recurrent
+
+
+class LSTMCache(NamedTuple):
+    """What forward keeps for backward. gates (T, B, 4H): the activated gate row of each step, overwritten
+    by backward with dL/d(pre-activation); hs, cs (T+1, B, H): a⟨0⟩…a⟨T⟩, c⟨0⟩…c⟨T⟩; tcs (T, B, H): tanh c⟨t⟩."""
+
+    x: np.ndarray
+    gates: np.ndarray
+    hs: np.ndarray
+    cs: np.ndarray
+    tcs: np.ndarray
 
 
 class LSTM(Recurrent):
@@ -25,6 +38,7 @@ class LSTM(Recurrent):
 
     blocks = 4
     has_cell = True
+    gate_names = "ifgo"
 
     def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
                  recurrent_activation: str = "sigmoid", forget_bias: float = 0.0):
@@ -64,28 +78,28 @@ class LSTM(Recurrent):
         ig = np.empty((B, H), self.dtype)
         zero_start = state is None              # a⟨0⟩ = 0: the first recurrent product is zero, skip it
         for t in range(T):
-            z = gates[t]
+            row = gates[t]
             if t or not zero_start:
                 np.matmul(hs[t], W_h, out=rec)
-                z += rec
+                row += rec
             if sigmoid_gates:
-                np.tanh(z, out=z)
-                for s in (z[:, :2 * H], z[:, 3 * H:]):   # scalar operands: faster than a broadcast row
+                np.tanh(row, out=row)
+                for s in (row[:, :2 * H], row[:, 3 * H:]):   # scalar operands: faster than a broadcast row
                     s *= 0.5
                     s += 0.5
             else:
-                if_, o = z[:, :2 * H], z[:, 3 * H:]
+                if_, o = row[:, :2 * H], row[:, 3 * H:]
                 act(if_, out=if_)
-                np.tanh(z[:, 2 * H:3 * H], out=z[:, 2 * H:3 * H])
+                np.tanh(row[:, 2 * H:3 * H], out=row[:, 2 * H:3 * H])
                 act(o, out=o)
-            g, o = z[:, 2 * H:3 * H], z[:, 3 * H:]
+            g, o = row[:, 2 * H:3 * H], row[:, 3 * H:]
             c = cs[t + 1]
-            np.multiply(z[:, H:2 * H], cs[t], out=c)   # f ∗ c⟨t−1⟩
-            np.multiply(z[:, :H], g, out=ig)          # i ∗ g
+            np.multiply(row[:, H:2 * H], cs[t], out=c)   # f ∗ c⟨t−1⟩
+            np.multiply(row[:, :H], g, out=ig)          # i ∗ g
             c += ig
             np.tanh(c, out=tcs[t])
             np.multiply(o, tcs[t], out=hs[t + 1])
-        self._cache = (x, gates, hs, cs, tcs) if cache else None
+        self._cache = LSTMCache(x, gates, hs, cs, tcs) if cache else None
         out = hs[1:]
         return out, (hs[T].copy(), cs[T].copy())
 
@@ -110,8 +124,8 @@ class LSTM(Recurrent):
         up = np.empty((B, 4 * H), self.dtype)      # dL/d(gate value) of the four gates
         deriv = np.empty((B, 4 * H), self.dtype)   # d(gate value)/d(pre-activation), g's times i (see below)
         for t in range(T - 1, -1, -1):
-            z = gates[t]
-            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            row = gates[t]
+            i, f, g, o = row[:, :H], row[:, H:2 * H], row[:, 2 * H:3 * H], row[:, 3 * H:]
             if dout is None:
                 dh = dh_rec                            # read before this step's product overwrites it
             else:
@@ -124,20 +138,20 @@ class LSTM(Recurrent):
             s1 *= dh
             dc += s1
             if sigmoid_gates:
-                # Whole-row form: z := up ∗ deriv, with up = [dc∗g, dc∗c⟨t−1⟩, dc, da∗tanh c] and
+                # Whole-row form: row := up ∗ deriv, with up = [dc∗g, dc∗c⟨t−1⟩, dc, da∗tanh c] and
                 # deriv = [i(1−i), f(1−f), (1−g²)∗i, o(1−o)] (g's factor i moved into deriv).
                 np.multiply(dc, g, out=up[:, :H])
                 np.multiply(dc, cs[t], out=up[:, H:2 * H])
                 up[:, 2 * H:3 * H] = dc
                 np.multiply(dh, tc, out=up[:, 3 * H:])
-                np.subtract(1.0, z, out=deriv)
-                deriv *= z                             # whole row; the g block is replaced next
+                np.subtract(1.0, row, out=deriv)
+                deriv *= row                             # whole row; the g block is replaced next
                 dg = deriv[:, 2 * H:3 * H]
                 np.multiply(g, g, out=dg)
                 np.subtract(1.0, dg, out=dg)
                 dg *= i
                 dc *= f                                # dc⟨t−1⟩ = dc ∗ f
-                np.multiply(up, deriv, out=z)
+                np.multiply(up, deriv, out=row)
             else:
                 # o: d(pre) = da ∗ tanh c ∗ σ'(o)
                 np.multiply(dh, tc, out=s1)
@@ -153,7 +167,7 @@ class LSTM(Recurrent):
                 np.multiply(dc, cs[t], out=s1)
                 dc *= f
                 gate_grad_inplace(self.recurrent_activation, f, s1, s2)
-            np.matmul(z, W_h.T, out=dh_rec)
+            np.matmul(row, W_h.T, out=dh_rec)
 
         dgates = gates  # now dL/d(pre-activations), (T, B, 4H)
         self._cache = None
@@ -161,9 +175,8 @@ class LSTM(Recurrent):
         dx = self._input_grads(x, dgates, need_dx)
         return dx, (dh_rec, dc)
 
-
-
-def lstm_gates(layer: LSTM) -> dict[str, np.ndarray]:
-    """The activated gates of the last forward: {"i", "f", "g", "o"} -> (T, B, H) copies (the course's it, ft,
-    cct, ot)."""
-    return layer._gates("ifgo")
+    def cell_states(self) -> np.ndarray:
+        """c⟨1⟩ … c⟨T⟩ of the last forward(..., cache=True): a (T, B, H) copy (the course's c)."""
+        if self._cache is None:
+            raise RuntimeError("LSTM.cell_states() needs a forward(..., cache=True) and no backward since")
+        return self._cache.cs[1:].copy()

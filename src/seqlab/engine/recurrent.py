@@ -19,6 +19,7 @@ class Recurrent(Layer):
 
     blocks = 1
     has_cell = False  # LSTM carries (h, c)
+    gate_names = ""   # the gate blocks' letters in column order (gate_values)
 
     def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
                  recurrent_activation: str = "sigmoid"):
@@ -98,12 +99,15 @@ class Recurrent(Layer):
         dc = None if not self.has_cell else (zeros if dc_T is None else dc_T.copy())
         return dout, dh, dc
 
-    def _gates(self, names: str) -> dict[str, np.ndarray]:
-        """The activated gates of the last forward, one (T, B, H) copy per block, named by `names`' letters."""
-        if self._cache is None:
+    def gate_values(self) -> dict[str, np.ndarray]:
+        """The activated gates of the last forward, {letter of `gate_names`: (T, B, H) copy}.
+
+        LSTM: i, f, g, o (the course's Γi, Γf, c̃, Γo); GRU: r, z, n (Γr, 1 − Γu, c̃)."""
+        cache = self._cache
+        if cache is None or not self.gate_names:
             raise RuntimeError(f"{type(self).__name__}'s gates need a forward(..., cache=True) and no backward since")
-        gates, H = self._cache[1], self.hidden_size
-        return {name: gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(names)}
+        H = self.hidden_size
+        return {name: cache.gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(self.gate_names)}
 
     # --- the parts shared by all cells -------------------------------------------------------------------
     def _buffer(self, name: str, shape: tuple, keep: bool = True) -> np.ndarray:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from seqlab.engine.recurrent import Recurrent
+
+
+class RNNCache(NamedTuple):
+    """What forward keeps for backward: x, and hs (T+1, B, H), a⟨0⟩…a⟨T⟩."""
+
+    x: np.ndarray
+    hs: np.ndarray
 
 
 class RNN(Recurrent):
@@ -38,7 +47,7 @@ class RNN(Recurrent):
                 np.matmul(hs[t], W_h, out=rec)
                 nxt += rec
             np.tanh(nxt, out=nxt)
-        self._cache = (x, hs) if cache else None
+        self._cache = RNNCache(x, hs) if cache else None
         return hs[1:], hs[T].copy()
 
     def backward(self, dout, dstate=None, need_dx: bool = True):
