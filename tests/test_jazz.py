@@ -45,7 +45,7 @@ def _long_tune(tmp_path):
 
 
 def test_parameter_count_as_the_course():
-    assert JazzModel(90, 64).count_params() == 45_530
+    assert JazzModel(90, 64).num_params == 45_530
     assert course.djmodel(Tx=30, n_a=64, n_values=78).count_params() == 4 * 64 * (78 + 64 + 1) + 64 * 78 + 78
 
 
@@ -108,8 +108,8 @@ def test_predict_and_sample_feeds_back_the_argmax():
     # the same steps by hand
     x, state = np.zeros((1, 12), np.float32), None
     for t in range(20):
-        p, state = dj.net.step(x, state)
-        assert int(p.argmax()) == indices[t, 0]
+        logp, state = dj.net.step(x, state)
+        assert int(logp.argmax()) == indices[t, 0]
         x = np.eye(12, dtype=np.float32)[indices[t]]
 
 
@@ -210,3 +210,18 @@ def test_cli_bad_input_is_one_line_and_status_2(tmp_path, capsys, make, args, me
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert not (tmp_path / "x.mid").exists()
+
+
+def test_step_gives_log_probabilities_as_the_text_models_does_and_arrays_load_by_name():
+    from seqlab.text.model import CharModel
+
+    jazz_lp, _ = JazzModel(12, 8, rng=np.random.default_rng(0)).step(np.eye(12, dtype=np.float32)[[0, 3]])
+    text_lp, _ = CharModel(12, hidden=8, rng=np.random.default_rng(0)).step(np.array([0, 3]))
+    for lp in (jazz_lp, text_lp):
+        assert lp.shape == (2, 12) and lp.dtype == np.float64 and (lp < 0).all()
+        np.testing.assert_allclose(np.exp(lp).sum(axis=1), 1.0, rtol=1e-12)
+    a, b = JazzModel(12, 8, rng=np.random.default_rng(1)), JazzModel(12, 8, rng=np.random.default_rng(2))
+    b.load_arrays(a.arrays())
+    assert all(np.array_equal(v, b.arrays()[k]) for k, v in a.arrays().items())
+    with pytest.raises(ValueError, match="missing parameter 'lstm.b'"):
+        b.load_arrays({k: v for k, v in a.arrays().items() if k != "lstm.b"})

@@ -12,8 +12,9 @@ import wave
 import numpy as np
 import pytest
 
+from seqlab.engine.base import one_hot
 from seqlab.errors import UserError
-from seqlab.music.corpus import build_corpus, one_hot, training_windows
+from seqlab.music.corpus import build_corpus, training_windows
 from seqlab.music.events import Chord, Note, chord_at
 from seqlab.music.grammar import Value, grid_round, measure_values, parse_value, realize, tidy
 from seqlab.music.harmony import chord_scale, note_class

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import RNN, Dense, activations, softmax_cross_entropy
+from seqlab.engine.base import one_hot
 
 F64 = np.float64
 GRAD_KEYS = ("dWaa", "dWax", "dWya", "db", "dby")
@@ -80,11 +81,8 @@ def _layers(parameters):
 
 def _one_hots(X, vocab_size):
     """Inputs as (T, 1, vocab): one-hot of each index, the zero vector for None (the course's first input)."""
-    x = np.zeros((len(X), 1, vocab_size))
-    for t, ix in enumerate(X):
-        if ix is not None:
-            x[t, 0, ix] = 1.0
-    return x
+    ids = np.array([-1 if ix is None else ix for ix in X], np.int64)
+    return one_hot(ids[:, None], vocab_size, F64)
 
 
 def _course_grads(rnn, dense, da0):
@@ -189,8 +187,7 @@ def sample(parameters, char_to_ix, seed):
         np.random.seed(counter + seed)
         idx = int(np.random.choice(list(range(vocab_size)), p=y.ravel()))
         indices.append(idx)
-        x = np.zeros((1, 1, vocab_size))
-        x[0, 0, idx] = 1.0
+        x = one_hot(np.array([[idx]]), vocab_size, F64)
         seed += 1
         counter += 1
     if counter == 50:

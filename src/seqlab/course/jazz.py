@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.music.corpus import MusicCorpus, build_corpus, one_hot, training_windows
+from seqlab.engine.base import one_hot
+from seqlab.music.corpus import MusicCorpus, build_corpus, training_windows
 from seqlab.music.model import JazzModel
 
 __all__ = ["load_music_utils", "load_music_corpus", "djmodel", "music_inference_model", "predict_and_sample",
@@ -62,7 +63,7 @@ class DJModel:
         self.LSTM_cell, self.densor = self.net.lstm, self.net.dense
 
     def count_params(self) -> int:
-        return self.net.count_params()
+        return self.net.num_params  # Keras' name
 
     def fit(self, inputs, outputs, epochs: int = 100, lr: float = 0.01, decay: float = 0.01,
             batch_size: int = 32, seed: int = 0, verbose: bool = True) -> list[float]:
@@ -110,7 +111,8 @@ class InferenceModel:
         x, state = x0.reshape(1, self.n_values), (a0.reshape(1, self.n_a), c0.reshape(1, self.n_a))
         outputs = []
         for _ in range(self.Ty):
-            p, state = self.net.step(x, state)
+            lp, state = self.net.step(x, state)
+            p = np.exp(lp)
             outputs.append(p)
             x = np.zeros_like(x)
             x[0, int(np.argmax(p))] = 1

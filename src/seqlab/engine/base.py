@@ -53,10 +53,32 @@ def check_ids(ids, vocab_size: int) -> np.ndarray:
 
 
 def one_hot(ids: np.ndarray, vocab_size: int, dtype=np.float32) -> np.ndarray:
-    """ids (...) -> one-hot vectors (..., V) of `dtype` (ids are not checked: see check_ids)."""
+    """ids int (...) -> one-hot vectors (..., V) of `dtype`; a negative id (-1) gives the zero vector, the
+    course's "nothing yet" input x⟨0⟩ = 0. Ids are not otherwise checked (see check_ids)."""
+    ids = np.asarray(ids)
+    hot = ids >= 0
     out = np.zeros((*ids.shape, vocab_size), dtype)
-    np.put_along_axis(out, ids[..., None], 1, axis=-1)
+    np.put_along_axis(out, np.where(hot, ids, 0)[..., None], hot[..., None], axis=-1)
     return out
+
+
+def named_arrays(named_layers) -> dict[str, np.ndarray]:
+    """[(prefix, layer), ...] -> every parameter as "prefix.name" -> a copy (what a checkpoint stores)."""
+    return {f"{prefix}.{name}": p.copy() for prefix, layer in named_layers for name, p in layer.params.items()}
+
+
+def load_named_arrays(named_layers, arrays: dict[str, np.ndarray]) -> None:
+    """Copy parameters in from `arrays` (names as `named_arrays` gives them); ValueError naming a missing or
+    misshapen one."""
+    for prefix, layer in named_layers:
+        for name, p in layer.params.items():
+            key = f"{prefix}.{name}"
+            if key not in arrays:
+                raise ValueError(f"arrays: missing parameter {key!r}")
+            a = np.asarray(arrays[key])
+            if a.shape != p.shape:
+                raise ValueError(f"arrays[{key!r}]: expected shape {p.shape}, got {a.shape}")
+            p[...] = a
 
 
 class Layer:

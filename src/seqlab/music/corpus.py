@@ -68,11 +68,3 @@ def training_windows(indices: np.ndarray, m: int = 60, Tx: int = 30,
     x = np.concatenate([np.full((1, m), -1, dtype=np.int64), y[:-1]], axis=0)
     return x, y.astype(np.int64)
 
-
-def one_hot(ids: np.ndarray, n_values: int, dtype=np.float32) -> np.ndarray:
-    """ids int (...) with -1 for "nothing" -> one-hot (..., n_values), all zeros where ids is -1."""
-    ids = np.asarray(ids)
-    out = np.zeros(ids.shape + (n_values,), dtype=dtype)
-    mask = ids >= 0
-    out[mask, ids[mask]] = 1
-    return out

@@ -56,8 +56,8 @@ def generate_values(bundle: JazzBundle, measures: int, rng: np.random.Generator,
     for _ in range(measures):
         values, t = [], 0.0
         while t < bundle.beats and len(values) < MAX_VALUES_PER_MEASURE:
-            p, state = model.step(x, state)
-            k = choose(p[0], temperature, rng)
+            logp, state = model.step(x, state)
+            k = choose(np.exp(logp[0]), temperature, rng)
             values.append(vocab[k])
             t = snap(t + steps[k])
             x = np.zeros_like(x)

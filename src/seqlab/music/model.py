@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqlab.engine import LSTM, Dense
-from seqlab.engine.activations import softmax
-from seqlab.music.corpus import one_hot
+from seqlab.engine import LSTM, Dense, softmax_cross_entropy
+from seqlab.engine.activations import log_softmax
+from seqlab.engine.base import load_named_arrays, named_arrays, one_hot
 
 
 class JazzModel:
@@ -39,16 +39,18 @@ class JazzModel:
         self.lstm, self.dense, self.layers = lstm, dense, [lstm, dense]
         return self
 
-    def count_params(self) -> int:
-        return sum(p.size for layer in self.layers for p in layer.params.values())
+    @property
+    def num_params(self) -> int:
+        return sum(layer.num_params for layer in self.layers)
+
+    def named_layers(self) -> list[tuple[str, object]]:
+        return [("lstm", self.lstm), ("dense", self.dense)]
 
     def loss_and_grads(self, x_ids: np.ndarray, y_ids: np.ndarray) -> float:
         """x_ids, y_ids int (Tx, m) (-1 in x_ids: the zero vector) -> Σ_t mean_b NLL; sets every layer's grads."""
         Tx, m = y_ids.shape
         if x_ids.shape != (Tx, m):
             raise ValueError(f"x_ids: expected shape {(Tx, m)} like y_ids, got {x_ids.shape}")
-        from seqlab.engine import softmax_cross_entropy
-
         a, _ = self.lstm.forward(one_hot(x_ids, self.n_values, self.dtype))      # (Tx, m, n_a)
         logits = self.dense.forward(a)                                            # (Tx, m, n_values)
         loss, _, dlogits = softmax_cross_entropy(logits.reshape(-1, self.n_values), y_ids.reshape(-1))
@@ -58,20 +60,15 @@ class JazzModel:
 
     def step(self, x: np.ndarray, state=None):
         """One generation step: x (B, n_values) one-hot or zeros, state (a, c) or None ->
-        (probabilities (B, n_values), new state)."""
+        (log-probabilities (B, n_values) float64, new state), as the text model's `step`."""
         a, state = self.lstm.forward(x[None].astype(self.dtype), state, cache=False)
-        return softmax(self.dense.forward(a[0], cache=False).astype(np.float64)), state
+        return log_softmax(self.dense.forward(a[0], cache=False).astype(np.float64)), state
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The weights by name: lstm.W_x (n_values, 4n_a), lstm.W_h (n_a, 4n_a), lstm.b (4n_a,),
+        """The weights by name (copies): lstm.W_x (n_values, 4n_a), lstm.W_h (n_a, 4n_a), lstm.b (4n_a,),
         dense.W (n_a, n_values), dense.b (n_values,)."""
-        return {f"{name}.{k}": v for name, layer in (("lstm", self.lstm), ("dense", self.dense))
-                for k, v in layer.params.items()}
+        return named_arrays(self.named_layers())
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        for name, layer in (("lstm", self.lstm), ("dense", self.dense)):
-            for k, v in layer.params.items():
-                a = arrays[f"{name}.{k}"]
-                if a.shape != v.shape:
-                    raise ValueError(f"{name}.{k}: expected shape {v.shape}, got {a.shape}")
-                v[...] = a
+        """Copy the weights in (names as in `arrays()`); ValueError on a missing or misshapen one."""
+        load_named_arrays(self.named_layers(), arrays)

@@ -19,7 +19,7 @@ import numpy as np
 from seqlab import engine
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
-from seqlab.engine.base import check_ids
+from seqlab.engine.base import check_ids, load_named_arrays, named_arrays
 from seqlab.errors import UserError
 from seqlab.text.train_config import CELLS as CELL_NAMES
 from seqlab.text.train_config import MODES
@@ -95,20 +95,11 @@ class CharModel:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every parameter by name ("rnn.0.W_x" (D, G·H), "dense.W" (H, V), ...): copies."""
-        return {f"{prefix}.{name}": p.copy() for prefix, layer in self.named_layers()
-                for name, p in layer.params.items()}
+        return named_arrays(self.named_layers())
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy parameters in from `arrays` (names as in `arrays()`); ValueError on a missing/misshapen one."""
-        for prefix, layer in self.named_layers():
-            for name, p in layer.params.items():
-                key = f"{prefix}.{name}"
-                if key not in arrays:
-                    raise ValueError(f"arrays: missing parameter {key!r}")
-                a = np.asarray(arrays[key])
-                if a.shape != p.shape:
-                    raise ValueError(f"arrays[{key!r}]: expected shape {p.shape}, got {a.shape}")
-                p[...] = a
+        load_named_arrays(self.named_layers(), arrays)
 
     @property
     def num_params(self) -> int:
