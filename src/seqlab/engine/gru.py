@@ -7,6 +7,8 @@ Blocks in the columns of W_x, W_h and b follow PyTorch's order and convention r,
     n = tanh(x·W_xn + b_n + r ∗ (h·W_hn + b_hn))   reset_after=True  (PyTorch, Keras reset_after=True)
     n = tanh(x·W_xn + b_n + (r ∗ h)·W_hn)          reset_after=False (the lecture, Keras reset_after=False)
     h' = (1 − z) ∗ n + z ∗ h                     (the course: a⟨t⟩ = Γu ∗ c̃ + (1 − Γu) ∗ a⟨t−1⟩)
+
+The reset_after form written plainly, one step and one gate at a time, is tests/reference_rnn.py.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ Gate blocks in the columns of W_x, W_h and b follow PyTorch's order i, f, g, o (
     [i f g o] = [σ σ tanh σ](x⟨t⟩·W_x + a⟨t−1⟩·W_h + b)
     c⟨t⟩ = f ∗ c⟨t−1⟩ + i ∗ g
     a⟨t⟩ = o ∗ tanh(c⟨t⟩)
+
+The same forward and backward written plainly, one step and one gate at a time (di, df, dg, do), is
+tests/reference_rnn.py; tests/test_reference_rnn.py checks this fused version against it.
 """
 
 from __future__ import annotations
