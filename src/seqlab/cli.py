@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "names",
     "poem",
     "jazz",
+    "serve",
 ]
 
 

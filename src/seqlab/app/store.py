@@ -42,7 +42,7 @@ def describe(meta: dict, arrays: dict) -> dict:
         "heldout_nats_per_char": score,
         "heldout_source": "held-out file" if "nats_per_char" in held else
                           ("held-out split" if score is not None else None),
-        "bundled": bool(meta.get("bundled")), "trained_here": bool(meta.get("playground")),
+        "source": "bundled" if meta.get("bundled") else ("trained" if train else "exported"),
     }
 
 
@@ -53,6 +53,7 @@ class ModelStore:
         self.folders = [Path(f) for f in folders]
         self.writable = Path(writable)
         self._lock = threading.Lock()
+        self._loading = threading.Lock()   # one load at a time: simultaneous requests share the first one's
         self._info: dict[Path, tuple[tuple, dict | None]] = {}    # path -> (stamp, info or None)
         self._models: dict[Path, tuple[tuple, object]] = {}
 
@@ -112,15 +113,14 @@ class ModelStore:
         from seqlab.text.model import load_model
 
         path = self.entry(name).path
-        stamp = self._stamp(path)
-        with self._lock:
+        with self._loading:
+            stamp = self._stamp(path)
             cached = self._models.get(path)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        lm = load_model(path)
-        with self._lock:
+            if cached and cached[0] == stamp:
+                return cached[1]
+            lm = load_model(path)
             self._models[path] = (stamp, lm)
-        return lm
+            return lm
 
     def free_name(self, wanted: str) -> str:
         """`wanted` if no model has that name yet, else wanted-2, wanted-3, ..."""

@@ -1,0 +1,146 @@
+"""One training job at a time, in a background thread: its events (loss points, samples, the end) for the
+page's live curve, cancellation, and the finished model moved into the models folder.
+
+The run writes to a staging folder beside the models; only a finished run's checkpoint is renamed into the
+folder (atomically), so a cancelled or failed run leaves nothing in Models.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seqlab.app.errors import Busy
+from seqlab.errors import UserError
+from seqlab.text.train_config import TrainConfig
+
+
+class Cancelled(Exception):
+    """Raised from the trainer's callback when the job is cancelled."""
+
+
+@dataclass
+class Job:
+    """A training run: what it trains, where it is, and everything it has reported (`events`, in order)."""
+
+    id: str
+    name: str
+    filename: str
+    config: dict
+    status: str = "running"       # running | done | cancelled | failed
+    step: int = 0
+    events: list[dict] = field(default_factory=list)
+    error: str | None = None
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def summary(self) -> dict:
+        return {"id": self.id, "name": self.name, "file": self.filename, "status": self.status,
+                "step": self.step, "steps": self.config["steps"], "mode": self.config["mode"],
+                "hidden": self.config["hidden"], "error": self.error, "events": len(self.events),
+                "seconds": round((self.finished or time.time()) - self.started, 2)}
+
+
+class Trainer:
+    """Runs Jobs one at a time; `store.writable` receives the models, `staging` is its scratch folder."""
+
+    def __init__(self, store):
+        self.store = store
+        self.staging = store.writable / ".staging"
+        self.job: Job | None = None        # the running or the last job
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.changed = threading.Condition(self._lock)   # notified on every event
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.status == "running"
+
+    def check_free(self) -> None:
+        """Busy (HTTP 409) while a job runs."""
+        j = self.job
+        if self.running:
+            raise Busy(f"a training job is already running ({j.name}, step {j.step} of {j.config['steps']}); "
+                       f"wait for it to finish or cancel it")
+
+    def start(self, corpus: Path, filename: str, cfg: TrainConfig, name: str) -> Job:
+        """Start training on the file `corpus` (in the staging folder; it is removed at the end)."""
+        with self._lock:
+            self.check_free()
+            job = Job(uuid.uuid4().hex[:12], name, filename, {
+                "mode": cfg.mode, "hidden": cfg.hidden, "layers": cfg.layers, "steps": cfg.steps})
+            self.job = job
+            self._thread = threading.Thread(target=self._run, args=(job, corpus, cfg), daemon=True,
+                                            name=f"seqlab-train-{job.id}")
+            self._thread.start()
+        return job
+
+    def cancel(self) -> Job:
+        with self._lock:
+            if not self.running:
+                raise UserError("no training job is running")
+            self.job.cancel.set()
+            return self.job
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel a running job and wait for its thread (the server is stopping)."""
+        if self.job is not None:
+            self.job.cancel.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _emit(self, job: Job, event: dict) -> None:
+        with self._lock:
+            job.events.append(event)
+            if "step" in event:
+                job.step = max(job.step, int(event["step"]))
+            self.changed.notify_all()
+
+    def events_after(self, job: Job, index: int, timeout: float) -> list[dict]:
+        """Events from `index` on; waits up to `timeout` seconds for one when there are none yet."""
+        with self._lock:
+            if len(job.events) <= index and job.status == "running":
+                self.changed.wait(timeout)
+            return job.events[index:]
+
+    def _run(self, job: Job, corpus: Path, cfg: TrainConfig) -> None:
+        from seqlab.text.trainer import train
+
+        staging_out = self.staging / f"{job.id}.npz"
+
+        def callback(event: dict) -> None:
+            if job.cancel.is_set():
+                raise Cancelled
+            event = dict(event)
+            event["type"] = event.pop("event")
+            self._emit(job, event)
+
+        try:
+            train(corpus, staging_out, cfg, progress=False, log=lambda *a: None, plot=False, callback=callback)
+            if job.cancel.is_set():
+                raise Cancelled
+            final = self.store.writable / f"{self.store.free_name(job.name)}.npz"
+            os.replace(staging_out, final)
+            job.name = final.stem
+            end = {"type": "done", "model": job.name}
+            status = "done"
+        except Cancelled:
+            end, status = {"type": "cancelled", "step": job.step}, "cancelled"
+        except UserError as exc:
+            end, status = {"type": "failed", "message": str(exc)}, "failed"
+        except Exception as exc:  # noqa: BLE001 - a job's failure is reported to the page, never a traceback
+            end, status = {"type": "failed", "message": f"training failed ({type(exc).__name__}: {exc})"}, "failed"
+        finally:
+            staging_out.unlink(missing_ok=True)
+            shutil.rmtree(corpus.parent, ignore_errors=True)
+        with self._lock:
+            job.status, job.finished = status, time.time()
+            job.error = end.get("message")
+            job.events.append(end)
+            self.changed.notify_all()

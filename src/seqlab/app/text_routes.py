@@ -1,0 +1,169 @@
+"""The Names, Poem and Models panels: invent lines with a text model, complete a poem as it is sampled, list
+the models.
+
+POST /api/names  {model, n, temperature, top_k, prefix, max_len, seed} -> {names: [{name, new}], new, ...}
+POST /api/poem   {model, prompt, length, temperature, top_k, seed}    -> text/event-stream of the completion
+GET  /api/models                                                     -> {models: [{name, ...settings}]}
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from seqlab.app.errors import FieldError
+from seqlab.commands.poem import MAX_EXTRA
+from seqlab.errors import UserError
+from seqlab.text.sampling import _draw, next_distribution, novelty
+
+MAX_TEXT = 5000          # characters of a prompt, and of a completion
+MAX_SEED = 2**32 - 1
+CHUNK_SECONDS = 0.03     # the poem is sent in pieces of at most this much sampling time
+
+router = APIRouter()
+
+
+class Sampling(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float = Field(1.0, ge=0.05, le=5.0, allow_inf_nan=False)
+    top_k: int | None = Field(None, ge=1, le=1000)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+
+
+class NamesRequest(Sampling):
+    model: str = Field("dinos", max_length=64)
+    n: int = Field(10, ge=1, le=100)
+    prefix: str = Field("", max_length=100)
+    max_len: int = Field(40, ge=1, le=200)
+
+
+class PoemRequest(Sampling):
+    model: str = Field("shakespeare", max_length=64)
+    prompt: str = Field("", max_length=MAX_TEXT)
+    length: int = Field(400, ge=1, le=MAX_TEXT)
+
+
+def _model(request: Request, name: str):
+    try:
+        return request.app.state.store.load(name)
+    except UserError as exc:
+        raise FieldError("model", str(exc)) from None
+
+
+def _encode(lm, text: str, field: str) -> np.ndarray:
+    try:
+        return lm.encode(text)
+    except UserError as exc:
+        raise FieldError(field, f"{field}: {exc}") from None
+
+
+def _seed(seed: int | None) -> int:
+    """The seed to use: the one asked for, or a fresh one that the answer reports (to get the same again)."""
+    return int(np.random.default_rng().integers(MAX_SEED)) if seed is None else seed
+
+
+@router.get("/api/models")
+def models(request: Request) -> dict:
+    return {"models": [{"name": e.name, **e.info} for e in request.app.state.store.entries()]}
+
+
+@router.post("/api/names")
+def names(body: NamesRequest, request: Request) -> dict:
+    """Lines from the model, each marked new when it is not a line of the training data."""
+    from seqlab.text.sampling import sample_lines
+
+    lm = _model(request, body.model)
+    _encode(lm, body.prefix, "prefix")
+    # One request computes at a time (app.state.compute): BLAS calls from many threads at once on a small
+    # machine spend their time spinning, not computing.
+    seed = _seed(body.seed)
+    with request.app.state.compute:
+        lines = sample_lines(lm, body.n, prefix=body.prefix, max_len=body.max_len,
+                             temperature=body.temperature, top_k=body.top_k, seed=seed)
+    known = lm.training_lines
+    shown = [s.capitalize() if lm.lower else s for s in lines]
+    out = [{"name": t, "new": None if known is None else s not in known} for s, t in zip(lines, shown)]
+    return {"model": body.model, "seed": seed, "names": out,
+            "new": None if known is None else novelty(lines, known), "count": len(lines)}
+
+
+def completion(lm, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
+               seed: int | None = None):
+    """The characters of `seqlab poem`'s completion of `prompt`, one at a time as they are sampled: at least
+    `length` of them, ending at the first end of line from there on (at most length + MAX_EXTRA).
+
+    With the same seed it is exactly what `seqlab.commands.poem.complete` returns (the same draws in order).
+    """
+    rng = np.random.default_rng(seed)
+    ids = np.concatenate([[lm.start_id], lm.encode(prompt)]).astype(np.int64)
+    lp, states = lm.model.log_probs(ids[:, None])
+    last = lp[-1]                                                  # (1, V)
+    for t in range(length + MAX_EXTRA):
+        nxt = _draw(next_distribution(last, temperature, top_k), rng)
+        ch = lm.vocab.decode(nxt)
+        yield ch
+        if t + 1 >= length and ch == "\n":
+            return
+        last, states = lm.model.step(nxt, states)
+
+
+def _take(chars, seconds: float, lock) -> str:
+    """What `chars` yields in about `seconds` of holding `lock` ("" when it is exhausted)."""
+    out = []
+    with lock:
+        end = time.perf_counter() + seconds
+        for ch in chars:
+            out.append(ch)
+            if time.perf_counter() >= end:
+                break
+    return "".join(out)
+
+
+def sse(data: dict, event: str | None = None, id: int | None = None) -> str:
+    """One server-sent event."""
+    head = (f"event: {event}\n" if event else "") + (f"id: {id}\n" if id is not None else "")
+    return f"{head}data: {json.dumps(data)}\n\n"
+
+
+@router.post("/api/poem")
+def poem(body: PoemRequest, request: Request):
+    """The completion streamed as server-sent events: `data: {"text": piece}` ..., then `event: done`.
+
+    Sampling happens only while the client reads: a client that goes away stops it at the next piece.
+    Requests take turns on the CPU (app.state.compute) a piece at a time, so simultaneous poems interleave.
+    """
+    lm = _model(request, body.model)
+    _encode(lm, body.prompt, "prompt")
+    seed = _seed(body.seed)
+    stats = request.app.state.stats
+
+    async def events():
+        chars = completion(lm, body.prompt, body.length, body.temperature, body.top_k, seed)
+        stats["poems_streaming"] += 1
+        sent = 0
+        try:
+            yield sse({"seed": seed, "model": body.model}, event="start")
+            while True:
+                piece = await run_in_threadpool(_take, chars, CHUNK_SECONDS, request.app.state.compute)
+                if not piece:
+                    break
+                sent += len(piece)
+                stats["poem_chars"] += len(piece)
+                yield sse({"text": piece})
+            yield sse({"chars": sent}, event="done")
+        finally:
+            stats["poems_streaming"] -= 1
+            try:
+                chars.close()
+            except ValueError:  # cancelled while a piece was being sampled: it ends with that piece
+                pass
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

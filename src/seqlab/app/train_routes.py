@@ -1,0 +1,147 @@
+"""The Train panel: upload a UTF-8 text, train a model on it in the background, watch it, cancel it.
+
+POST /api/train         multipart: file, mode, hidden, layers, steps, name -> 202 {job}; 409 while one runs
+GET  /api/train                                                           -> {job: the running or last job}
+GET  /api/train/events  (server-sent events) the job's loss points, samples and end, from Last-Event-ID on
+POST /api/train/cancel                                                    -> {job}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from seqlab.app.errors import FieldError
+from seqlab.app.store import NAME
+from seqlab.app.text_routes import sse
+from seqlab.errors import UserError
+from seqlab.text.train_config import TrainConfig
+
+MAX_UPLOAD = 5 * 1024 * 1024          # bytes of the uploaded text
+MAX_HELDOUT_STREAM = 2000             # characters held out in stream mode (scored at every evaluation)
+MAX_EVAL_EVERY = 25                   # steps between loss points at most (a cancel takes effect at the next)
+router = APIRouter()
+
+
+class TrainForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["lines", "stream"] = "lines"
+    hidden: int = Field(64, ge=8, le=512)
+    layers: int = Field(1, ge=1, le=3)
+    steps: int = Field(500, ge=10, le=20000)
+    name: str = Field("", max_length=64)
+
+
+def config_for(form: TrainForm, chars: int) -> TrainConfig:
+    """The run's settings: the form's size, mode and steps; a loss point every steps/40 steps (at most every
+    MAX_EVAL_EVERY) and 5 rounds of samples; a held-out split of 10% (in stream mode at most MAX_HELDOUT_STREAM
+    characters, as it is scored at every point)."""
+    holdout = 0.1 if form.mode == "lines" else min(0.1, MAX_HELDOUT_STREAM / max(chars, 1))
+    return TrainConfig(mode=form.mode, hidden=form.hidden, layers=form.layers, steps=form.steps,
+                       eval_every=min(max(1, form.steps // 40), MAX_EVAL_EVERY), sample_every=max(1, form.steps // 5),
+                       checkpoint_every=0, holdout=holdout, seq_len=64, decay_steps=form.steps, seed=0)
+
+
+def _model_name(wanted: str, filename: str) -> str:
+    if wanted:
+        if not NAME.match(wanted):
+            raise FieldError("name", f"name may hold only letters, digits, '-' and '_' (1 to 64, starting with "
+                                     f"a letter or digit), got {wanted!r}")
+        return wanted
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(filename).stem).strip("-_")[:64]
+    return stem if stem and NAME.match(stem) else "model"
+
+
+async def _upload(form) -> tuple[bytes, str]:
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise FieldError("file", "file is required: a UTF-8 text file of at most 5 MB")
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise FieldError("file", f"file must be at most 5 MB ({MAX_UPLOAD:,} bytes)")
+    return data, Path(file.filename or "upload.txt").name
+
+
+def _prepare(data: bytes, filename: str, form: TrainForm, staging: Path) -> tuple[Path, TrainConfig]:
+    """Write the upload into its own staging folder and check it as the trainer will (422 on a bad file)."""
+    from seqlab.text.corpus import read_text
+    from seqlab.text.trainer import prepare_data
+
+    staging.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=staging))
+    path = folder / "corpus.txt"
+    path.write_bytes(data)
+    try:
+        cfg = config_for(form, len(read_text(path)))
+        prepare_data(path, cfg)
+    except UserError as exc:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        raise FieldError("file", str(exc).replace(str(path), filename)) from None
+    return path, cfg
+
+
+@router.post("/api/train", status_code=202)
+async def start(request: Request):
+    trainer = request.app.state.trainer
+    trainer.check_free()                # before reading a 5 MB upload
+    async with request.form(max_files=1, max_fields=10) as form:
+        fields = {k: v for k, v in form.items() if k != "file"}
+        params = TrainForm.model_validate(fields)   # ValidationError -> 422 per field
+        data, filename = await _upload(form)
+    name = _model_name(params.name, filename)
+    path, cfg = await run_in_threadpool(_prepare, data, filename, params, trainer.staging)
+    job = trainer.start(path, filename, cfg, name)
+    return JSONResponse({"job": job.summary()}, status_code=202)
+
+
+@router.get("/api/train")
+def status(request: Request) -> dict:
+    job = request.app.state.trainer.job
+    return {"job": None if job is None else job.summary()}
+
+
+@router.post("/api/train/cancel")
+def cancel(request: Request) -> dict:
+    return {"job": request.app.state.trainer.cancel().summary()}
+
+
+@router.get("/api/train/events")
+async def events(request: Request):
+    """The current job's events as server-sent events (id = index), then the stream ends."""
+    trainer = request.app.state.trainer
+    job = trainer.job
+    try:
+        start_at = int(request.headers.get("last-event-id", "-1")) + 1
+    except ValueError:
+        start_at = 0
+
+    async def stream():
+        if job is None:
+            yield sse({"type": "none"}, id=0)
+            return
+        yield sse({"type": "job", **job.summary()})
+        i = max(start_at, 0)
+        while not request.app.state.closing.is_set():
+            new = await run_in_threadpool(trainer.events_after, job, i, 0.5)
+            for event in new:
+                yield sse(event, id=i)
+                i += 1
+            if job.status != "running" and i >= len(job.events):
+                return
+            if not new:
+                await asyncio.sleep(0)   # let a disconnect cancel us
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,272 @@
+"""The playground's API through FastAPI's test client: every endpoint, its limits and its errors.
+
+Bad requests must get HTTP 422 with a message naming the field (never a 500, never a traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import wave
+
+import pytest
+from app_helpers import NAMES_TEXT, models_folder, parse_sse, wait_for
+from fastapi.testclient import TestClient
+
+from seqlab.app.server import create_app
+from seqlab.commands.poem import complete
+from seqlab.text.model import load_model as _load_model
+from seqlab.text.sampling import sample_lines
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return models_folder(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def client(folder):
+    with TestClient(create_app(folder), raise_server_exceptions=False) as c:
+        yield c
+
+
+@functools.lru_cache(maxsize=None)
+def load_model(name):
+    return _load_model(name)
+
+
+def refused(r, field):
+    """The one-line 422 answer naming `field`; returns its message."""
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["errors"] and body["detail"] == body["errors"][0]["message"]
+    fields = [e["field"] for e in body["errors"]]
+    assert field in fields, body
+    message = body["errors"][fields.index(field)]["message"]
+    assert "Traceback" not in r.text and "\n" not in message
+    return message
+
+
+# --- the page and the models --------------------------------------------------------------------------------
+def test_the_page_and_its_files_are_served_and_load_nothing_from_the_network(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "seqlab playground" in page.text
+    for name, kind in (("app.js", "javascript"), ("app.css", "text/css")):
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 200 and kind in r.headers["content-type"]
+        assert "http://" not in r.text and "https://" not in r.text
+    assert "http://" not in page.text and "https://" not in page.text
+    assert client.get("/static/../server.py").status_code == 404
+    assert client.get("/api/nothing-here").status_code == 404
+
+
+def test_models_lists_the_text_models_of_the_folder_with_settings_and_score(client):
+    models = {m["name"]: m for m in client.get("/api/models").json()["models"]}
+    assert sorted(models) == ["dinos", "shakespeare"]                   # jazz.npz is not a text model
+    d = models["dinos"]
+    assert (d["mode"], d["cell"], d["hidden"], d["layers"], d["vocab_size"]) == ("lines", "lstm", 128, 1, 27)
+    assert d["heldout_nats_per_char"] == pytest.approx(load_model("dinos").meta["heldout"]["nats_per_char"])
+    assert d["parameters"] == load_model("dinos").model.num_params
+    assert models["shakespeare"]["mode"] == "stream" and d["source"] == "bundled"
+    status = client.get("/api/status").json()
+    assert status["models"] == ["dinos", "shakespeare"] and status["training"] is False
+
+
+def test_the_default_folders_are_the_bundled_models_and_the_playground_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQLAB_HOME", str(tmp_path))
+    with TestClient(create_app()) as c:
+        names = [m["name"] for m in c.get("/api/models").json()["models"]]
+    assert "dinos" in names and "shakespeare" in names and "jazz" not in names
+    assert (tmp_path / "playground").is_dir()
+
+
+@pytest.mark.parametrize("name", ["../dinos", "/etc/passwd", "dinos.npz", "..", "models/dinos", "nope", ""])
+def test_model_names_outside_the_listing_are_refused(client, name):
+    message = refused(client.post("/api/names", json={"model": name}), "model")
+    assert "dinos, shakespeare" in message
+
+
+# --- names ---------------------------------------------------------------------------------------------------
+def test_names_are_the_samplers_lines_with_their_novelty_marked(client):
+    body = {"model": "dinos", "n": 12, "temperature": 0.9, "top_k": 10, "prefix": "Ste", "seed": 5}
+    r = client.post("/api/names", json=body)
+    assert r.status_code == 200
+    out = r.json()
+    lm = load_model("dinos")
+    expected = sample_lines(lm, 12, prefix="Ste", max_len=40, temperature=0.9, top_k=10, seed=5)
+    assert [x["name"] for x in out["names"]] == [s.capitalize() for s in expected]
+    assert [x["new"] for x in out["names"]] == [s not in lm.training_lines for s in expected]
+    assert out["new"] == sum(x["new"] for x in out["names"]) and out["count"] == 12 and out["seed"] == 5
+    # a known name is marked as such: at a low temperature the model recites training names
+    cold = client.post("/api/names", json={"n": 30, "temperature": 0.05, "seed": 1}).json()
+    assert any(x["new"] is False for x in cold["names"])
+
+
+def test_names_without_a_seed_report_the_one_they_used(client):
+    first = client.post("/api/names", json={"n": 5}).json()
+    again = client.post("/api/names", json={"n": 5, "seed": first["seed"]}).json()
+    assert again["names"] == first["names"]
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("n", 0, "at least 1"), ("n", 101, "at most 100"), ("n", 2.5, "whole number"), ("n", "ten", "whole number"),
+    ("temperature", 0, "at least 0.05"), ("temperature", 5.5, "at most 5"), ("temperature", "hot", "number"),
+    ("top_k", 0, "at least 1"), ("top_k", 1001, "at most 1000"), ("max_len", 0, "at least 1"),
+    ("max_len", 201, "at most 200"), ("prefix", "x" * 101, "at most 100 characters"), ("seed", -1, "at least 0"),
+    ("seed", 2**32, "at most"), ("prefix", "Tyr#", "'#'"), ("colour", "red", "unknown field"),
+])
+def test_names_limits(client, field, value, words):
+    assert words in refused(client.post("/api/names", json={field: value}), field)
+
+
+@pytest.mark.parametrize("content,ctype", [("not json", "application/json"), ("[1, 2]", "application/json"),
+                                           ("n=3", "application/x-www-form-urlencoded")])
+def test_a_body_that_is_not_a_json_object_is_refused(client, content, ctype):
+    r = client.post("/api/names", content=content, headers={"content-type": ctype})
+    refused(r, None)
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(client):
+    r = client.post("/api/names", content=b"x" * 300_000, headers={"content-type": "application/json"})
+    assert "at most 262,144 bytes" in refused(r, None)
+
+
+# --- poem ----------------------------------------------------------------------------------------------------
+def test_the_poem_streams_exactly_the_poem_commands_completion(client):
+    prompt = "Shall I compare thee to a summer's day?\n"
+    r = client.post("/api/poem", json={"prompt": prompt, "length": 300, "temperature": 0.7, "seed": 3})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(r.text)
+    assert events[0] == ("start", {"seed": 3, "model": "shakespeare"})
+    pieces = [d["text"] for e, d in events if e == "message"]
+    text = "".join(pieces)
+    assert text == complete(load_model("shakespeare"), prompt, 300, 0.7, 3)
+    assert len(text) >= 300 and text.endswith("\n")
+    assert events[-1] == ("done", {"chars": len(text)})
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("prompt", "a" * 5001, "at most 5,000 characters"), ("length", 0, "at least 1"),
+    ("length", 5001, "at most 5000"), ("temperature", 0.01, "at least 0.05"), ("prompt", "thee ♥", "'♥'"),
+    ("model", "../shakespeare", "unknown model"),
+])
+def test_poem_limits(client, field, value, words):
+    assert words in refused(client.post("/api/poem", json={field: value}), field)
+
+
+def test_a_5000_character_prompt_is_accepted(client):
+    r = client.post("/api/poem", json={"prompt": "o " * 2500, "length": 1, "seed": 0})
+    assert r.status_code == 200 and parse_sse(r.text)[-1][0] == "done"
+
+
+# --- jazz ----------------------------------------------------------------------------------------------------
+def test_a_solo_comes_as_wav_png_and_midi(client):
+    changes = client.get("/api/changes").json()["changes"]
+    assert changes and all(c["name"] and c["measures"] >= 1 for c in changes)
+    r = client.post("/api/jazz", json={"changes": changes[0]["name"], "measures": 4, "choruses": 2, "bpm": 150,
+                                       "temperature": 0.5, "seed": 2})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["measures"] == 8 and d["bpm"] == 150 and d["notes"] > 0
+    wav = client.get(d["wav"])
+    assert wav.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(wav.content)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert d["seconds"] <= seconds <= d["seconds"] + 1.5        # 8 measures of 4 beats at 150 bpm, plus a release
+    assert d["seconds"] == pytest.approx(8 * 4 * 60 / 150)
+    assert client.get(d["png"]).content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get(d["midi"]).content[:4] == b"MThd"
+    again = client.post("/api/jazz", json={"changes": changes[0]["name"], "measures": 4, "choruses": 2,
+                                           "bpm": 150, "temperature": 0.5, "seed": 2}).json()
+    assert client.get(again["midi"]).content == client.get(d["midi"]).content   # seeded: the same solo
+    assert client.get(f"/api/jazz/{d['id']}/solo.exe").status_code == 404
+    assert client.get("/api/jazz/0123456789abcdef/solo.wav").status_code == 404
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("bpm", 39, "at least 40"), ("bpm", 301, "at most 300"), ("choruses", 0, "at least 1"),
+    ("choruses", 17, "at most 16"), ("measures", 0, "at least 1"), ("measures", 65, "at most 64"),
+    ("temperature", -0.1, "at least 0"), ("seed", -3, "at least 0"), ("changes", "../blues", "unknown"),
+])
+def test_jazz_limits(client, field, value, words):
+    assert words in refused(client.post("/api/jazz", json={field: value}), field)
+
+
+# --- train ---------------------------------------------------------------------------------------------------
+def _train(client, text: bytes | str = NAMES_TEXT, filename="my names.txt", **form):
+    data = {"mode": "lines", "hidden": "16", "steps": "20", **{k: str(v) for k, v in form.items()}}
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    return client.post("/api/train", data=data, files={"file": (filename, raw, "text/plain")})
+
+
+def _finished(client):
+    return wait_for(lambda: (j := client.get("/api/train").json()["job"]) and j["status"] != "running" and j)
+
+
+def test_a_training_run_reports_its_curve_and_its_model_appears_in_models(client, folder):
+    r = _train(client, steps=40)
+    assert r.status_code == 202, r.text
+    job = r.json()["job"]
+    assert job["name"] == "my-names" and job["steps"] == 40
+    events = parse_sse(client.get("/api/train/events").text)   # follows the job to its end
+    kinds = [d["type"] for _, d in events]
+    assert kinds[0] == "job" and kinds[-1] == "done"
+    evals = [d for _, d in events if d["type"] == "eval"]
+    assert [e["step"] for e in evals] == list(range(1, 41))
+    assert evals[-1]["train"] < evals[0]["train"]              # the loss falls
+    assert any(d["type"] == "sample" and d["samples"] for _, d in events)
+    done = _finished(client)
+    assert done["status"] == "done" and done["name"] == "my-names"
+    assert (folder / "my-names.npz").is_file() and not list((folder / ".staging").iterdir())
+    listed = {m["name"]: m for m in client.get("/api/models").json()["models"]}
+    assert listed["my-names"]["source"] == "trained" and listed["my-names"]["hidden"] == 16
+    names = client.post("/api/names", json={"model": "my-names", "n": 3, "seed": 0})
+    assert names.status_code == 200 and len(names.json()["names"]) == 3
+    # the same name again gets a fresh one: nothing is overwritten
+    assert _train(client, steps=10).status_code == 202
+    assert _finished(client)["name"] == "my-names-2"
+    # events resume after the last one seen (EventSource's Last-Event-ID)
+    whole = parse_sse(client.get("/api/train/events").text)
+    tail = parse_sse(client.get("/api/train/events", headers={"Last-Event-ID": "5"}).text)
+    assert tail[0][1]["type"] == "job" and tail[1:] == whole[1 + 6:] and len(tail) > 2
+
+
+def test_one_job_at_a_time_and_a_cancelled_job_leaves_nothing(client, folder):
+    before = sorted(p.name for p in folder.iterdir())
+    r = _train(client, NAMES_TEXT * 20, "long.txt", steps=20000, hidden=64)
+    assert r.status_code == 202
+    second = _train(client, steps=10)
+    assert second.status_code == 409 and "already running" in second.json()["detail"]
+    assert client.get("/api/status").json()["training"] is True
+    assert client.post("/api/train/cancel").status_code == 200
+    job = _finished(client)
+    assert job["status"] == "cancelled" and job["step"] < 20000
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not list((folder / ".staging").iterdir())
+    assert "no training job" in refused(client.post("/api/train/cancel"), None)
+
+
+@pytest.mark.parametrize("text,form,field,words", [
+    (b"\xff\xfe\x00\x01bytes", {}, "file", "looks binary"),
+    ("caf\u00e9\n".encode("latin-1") * 50, {}, "file", "not UTF-8"),
+    (b"", {}, "file", "empty"),
+    ("aaaa\n" * 30, {}, "file", "distinct"),
+    (b"x" * (5 * 1024 * 1024 + 1), {}, "file", "at most 5 MB"),
+    (NAMES_TEXT, {"mode": "words"}, "mode", "one of"),
+    (NAMES_TEXT, {"steps": 9}, "steps", "at least 10"),
+    (NAMES_TEXT, {"steps": 20001}, "steps", "at most 20000"),
+    (NAMES_TEXT, {"hidden": 4}, "hidden", "at least 8"),
+    (NAMES_TEXT, {"layers": 4}, "layers", "at most 3"),
+    (NAMES_TEXT, {"name": "../evil"}, "name", "letters, digits"),
+    (NAMES_TEXT, {"name": "/etc/x"}, "name", "letters, digits"),
+])
+def test_train_limits(client, folder, text, form, field, words):
+    before = sorted(p.name for p in folder.iterdir())
+    assert words in refused(_train(client, text, **form), field)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not list((folder / ".staging").glob("upload-*"))
+
+
+def test_train_without_a_file_is_refused(client):
+    r = client.post("/api/train", data={"mode": "lines", "steps": "20"})
+    assert "file is required" in refused(r, "file")

@@ -1,0 +1,151 @@
+"""The playground in a real browser: headless Chromium (Debian's `chromium`) driven by Playwright against a real
+server on 127.0.0.1, one browser session for every panel.
+
+Each panel's screenshot is taken; with SEQLAB_SCREENSHOTS=DIR they are kept there (docs/ holds the README's).
+Without Chromium these tests fail, saying how to install it: they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from app_helpers import NAMES_TEXT, live_server, models_folder
+
+from seqlab.app.server import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    keep = os.environ.get("SEQLAB_SCREENSHOTS")
+    return Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    if not (Path(CHROMIUM).is_file() or shutil.which("chromium")):
+        pytest.fail("the browser tests need Debian's chromium (/usr/bin/chromium): apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ModuleNotFoundError:
+        pytest.fail("the browser tests need the playwright package: pip install '.[test]'")
+    app = create_app(models_folder(tmp_path_factory.mktemp("models")))
+    with live_server(app) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file()
+                                     else shutil.which("chromium"), args=ARGS)
+        context = browser.new_context(viewport={"width": 980, "height": 700})
+        offsite = []
+        context.route("**/*", lambda route: (route.continue_() if route.request.url.startswith(url)
+                                             else (offsite.append(route.request.url), route.abort())))
+        p = context.new_page()
+        problems = []
+        p.on("pageerror", lambda exc: problems.append(str(exc)))
+        p.goto(url + "/#names")
+        p.wait_for_selector("body[data-ready]")
+        yield p
+        browser.close()
+        assert not problems, problems          # no JavaScript error on the way
+        assert not offsite, offsite            # nothing loaded from anywhere but this server
+
+
+def show(page, panel: str) -> None:
+    page.click(f"#tabs a[data-panel={panel}]")
+    page.wait_for_selector(f"#panel-{panel}.active")
+
+
+def test_names_appear_with_their_novelty_marks(page, shots):
+    show(page, "names")
+    page.fill("#names-form [name=n]", "12")
+    page.fill("#names-form [name=seed]", "3")
+    page.click("#names-form button[type=submit]")
+    page.wait_for_selector("#names-out li")
+    items = page.locator("#names-out li")
+    assert items.count() == 12
+    marked = page.locator("#names-out li .new-mark").count()
+    assert f"{marked} of 12 not in the training data" in page.inner_text("#names-summary")
+    page.screenshot(path=shots / "playground-names.png")
+
+
+def test_a_bad_value_gets_its_message_next_to_the_field(page):
+    show(page, "names")
+    page.fill("#names-form [name=temperature]", "9")
+    page.click("#names-form button[type=submit]")
+    slot = page.locator('#names-form [data-error-for="temperature"]')
+    slot.wait_for(state="visible")
+    assert slot.inner_text() == "temperature must be at most 5.0, got 9"
+    assert "invalid" in page.get_attribute("#names-form [name=temperature]", "class")
+    page.fill("#names-form [name=temperature]", "1")
+    page.click("#names-form button[type=submit]")
+    slot.wait_for(state="hidden")
+
+
+def test_the_poem_grows_as_it_is_sampled(page, shots):
+    show(page, "poem")
+    page.fill("#poem-form [name=length]", "1500")
+    page.fill("#poem-form [name=seed]", "0")
+    page.evaluate("""() => {
+        window.lengths = [];
+        const out = document.querySelector('#poem-out .completion');
+        new MutationObserver(() => window.lengths.push(out.textContent.length))
+            .observe(out, {childList: true, characterData: true, subtree: true});
+    }""")
+    page.click("#poem-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#poem-summary').textContent.includes('characters')")
+    lengths = [n for n in page.evaluate("window.lengths") if n]
+    assert len(set(lengths)) >= 3 and lengths == sorted(lengths)    # it grew in steps, never shrank
+    assert lengths[-1] >= 1500
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=shots / "playground-poem.png")
+
+
+def test_a_solo_plays_in_the_page_beside_its_piano_roll(page, shots):
+    show(page, "jazz")
+    page.fill("#jazz-form [name=measures]", "4")
+    page.click("#jazz-form button[type=submit]")
+    page.wait_for_selector("#jazz-result:not([hidden])")
+    duration = page.evaluate("""() => new Promise(done => {
+        const a = document.querySelector('#jazz-audio');
+        if (a.readyState >= 1) done(a.duration); else a.addEventListener('loadedmetadata', () => done(a.duration));
+    })""")
+    assert duration == pytest.approx(4 * 4 * 60 / 130, abs=1.0)   # 4 measures of 4 beats at 130 bpm
+    page.wait_for_function("document.querySelector('#jazz-roll').complete && "
+                           "document.querySelector('#jazz-roll').naturalWidth > 0")
+    assert page.locator("#jazz-roll").is_visible()
+    for link in ("#jazz-midi", "#jazz-wav"):
+        status = page.evaluate(f"fetch(document.querySelector('{link}').href).then(r => r.status)")
+        assert status == 200
+    page.screenshot(path=shots / "playground-jazz.png", full_page=True)
+
+
+def test_training_draws_its_curve_and_the_model_appears_in_models(page, shots, tmp_path):
+    show(page, "train")
+    corpus = tmp_path / "my dinos.txt"
+    corpus.write_text(NAMES_TEXT * 4, encoding="utf-8")
+    page.set_input_files("#train-form [name=file]", str(corpus))
+    page.select_option("#train-form [name=hidden]", "32")
+    page.fill("#train-form [name=steps]", "120")
+    page.click("#train-form button[type=submit]")
+    seen = set()
+    page.wait_for_function("curve.train.length > 0")
+    deadline = time.monotonic() + 60
+    while "finished" not in page.inner_text("#train-status"):
+        assert time.monotonic() < deadline, page.inner_text("#train-status")
+        seen.add(page.evaluate("curve.train.length"))
+        page.wait_for_timeout(20)
+    seen.add(page.evaluate("curve.train.length"))
+    assert len(seen) >= 2 and max(seen) == 40          # the curve grew while training ran, to 40 points
+    train = page.evaluate("curve.train.map(p => p[1])")
+    assert train[-1] < train[0]
+    assert page.locator("#train-samples li").count() >= 1
+    page.screenshot(path=shots / "playground-train.png")
+    show(page, "models")
+    page.wait_for_selector("#models-table td:text-is('my-dinos')")
+    page.screenshot(path=shots / "playground-models.png")
+    assert page.locator('#names-form .model-select option[value="my-dinos"]').count() == 1
