@@ -10,11 +10,14 @@ import io
 import wave
 
 import pytest
-from app_helpers import NAMES_TEXT, models_folder, parse_sse, wait_for
 from fastapi.testclient import TestClient
 
+from app_helpers import NAMES_TEXT, models_folder, parse_sse, wait_for
 from seqlab.app.server import create_app
 from seqlab.commands.poem import complete
+from seqlab.music.bundle import load_bundle
+from seqlab.music.changes import CHANGES, parse_changes
+from seqlab.music.perform import figures, perform
 from seqlab.text.model import load_model as _load_model
 from seqlab.text.sampling import sample_lines
 
@@ -160,36 +163,60 @@ def test_a_5000_character_prompt_is_accepted(client):
 
 
 # --- jazz ----------------------------------------------------------------------------------------------------
-def test_a_solo_comes_as_wav_png_and_midi(client):
-    changes = client.get("/api/changes").json()["changes"]
-    assert changes and all(c["name"] and c["measures"] >= 1 for c in changes)
-    r = client.post("/api/jazz", json={"changes": changes[0]["name"], "measures": 4, "choruses": 2, "bpm": 150,
-                                       "temperature": 0.5, "seed": 2})
+def test_the_built_in_changes_and_instruments_are_listed(client):
+    d = client.get("/api/changes").json()
+    listed = {c["name"]: c for c in d["changes"]}
+    assert set(CHANGES) < set(listed) and listed["own"]["chords"] == ""
+    assert all(listed[k]["chords"] == v and listed[k]["measures"] == len(parse_changes(v)) for k, v in CHANGES.items())
+    assert "Trumpet" in d["instruments"] and d["instrument"] in d["instruments"]
+
+
+def test_a_solo_over_typed_chords_comes_as_wav_png_and_midi_as_perform_makes_it(client):
+    body = {"chords": "Dm7 G7 | Cmaj7 | %", "choruses": 2, "bpm": 150, "instrument": "trumpet",
+            "swing": 0.6, "temperature": 0.5, "seed": 2}
+    r = client.post("/api/jazz", json=body)
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["measures"] == 8 and d["bpm"] == 150 and d["notes"] > 0
+    assert (d["measures"], d["bpm"], d["instrument"], d["changes"]) == (6, 150, "Trumpet", "your chords")
+    take = perform(changes=body["chords"], choruses=2, bpm=150, instrument="Trumpet", swing=0.6,
+                   temperature=0.5, seed=2)
+    assert d["notes"] == figures(take, load_bundle())["notes"] > 0 and d["monophonic"]
     wav = client.get(d["wav"])
     assert wav.headers["content-type"] == "audio/wav"
     with wave.open(io.BytesIO(wav.content)) as w:
         seconds = w.getnframes() / w.getframerate()
-    assert d["seconds"] <= seconds <= d["seconds"] + 1.5        # 8 measures of 4 beats at 150 bpm, plus a release
-    assert d["seconds"] == pytest.approx(8 * 4 * 60 / 150)
+    assert d["seconds"] == pytest.approx(6 * 4 * 60 / 150)          # 6 measures of 4 beats at 150 bpm
+    assert d["seconds"] <= seconds <= d["seconds"] + 1.5             # plus a release
     assert client.get(d["png"]).content[:8] == b"\x89PNG\r\n\x1a\n"
-    assert client.get(d["midi"]).content[:4] == b"MThd"
-    again = client.post("/api/jazz", json={"changes": changes[0]["name"], "measures": 4, "choruses": 2,
-                                           "bpm": 150, "temperature": 0.5, "seed": 2}).json()
-    assert client.get(again["midi"]).content == client.get(d["midi"]).content   # seeded: the same solo
+    midi = client.get(d["midi"]).content
+    assert midi[:4] == b"MThd"
+    again = client.post("/api/jazz", json=body).json()
+    assert client.get(again["midi"]).content == midi                 # seeded: the same solo
+    assert again["id"] != d["id"]
     assert client.get(f"/api/jazz/{d['id']}/solo.exe").status_code == 404
     assert client.get("/api/jazz/0123456789abcdef/solo.wav").status_code == 404
 
 
-@pytest.mark.parametrize("field,value,words", [
-    ("bpm", 39, "at least 40"), ("bpm", 301, "at most 300"), ("choruses", 0, "at least 1"),
-    ("choruses", 17, "at most 16"), ("measures", 0, "at least 1"), ("measures", 65, "at most 64"),
-    ("temperature", -0.1, "at least 0"), ("seed", -3, "at least 0"), ("changes", "../blues", "unknown"),
+def test_a_built_in_progression_and_the_models_own(client):
+    blues = client.post("/api/jazz", json={"changes": "ii-v-i", "seed": 1}).json()
+    assert blues["measures"] == 4 and blues["changes"] == "ii-v-i"
+    own = client.post("/api/jazz", json={"changes": "own", "choruses": 1}).json()
+    assert own["measures"] == len(load_bundle().progression) and own["changes"] == "own"
+
+
+@pytest.mark.parametrize("body,field,words", [
+    ({"bpm": 39}, "bpm", "at least 40"), ({"bpm": 301}, "bpm", "at most 300"),
+    ({"choruses": 0}, "choruses", "at least 1"), ({"choruses": 17}, "choruses", "at most 16"),
+    ({"changes": "blues", "choruses": 6}, "choruses", "72 measures; at most 64"),
+    ({"swing": 0.9}, "swing", "at most 0.75"), ({"swing": 0.4}, "swing", "at least 0.5"),
+    ({"temperature": -0.1}, "temperature", "at least 0"), ({"seed": -3}, "seed", "at least 0"),
+    ({"changes": "../blues"}, "changes", "unknown progression"),
+    ({"chords": "Dm7 | Xq9"}, "chords", "Xq9"), ({"chords": "Dm7 || G7"}, "chords", "measure"),
+    ({"chords": "C" * 5001}, "chords", "at most 5,000 characters"),
+    ({"instrument": "Kazoo9000"}, "instrument", "unknown instrument"),
 ])
-def test_jazz_limits(client, field, value, words):
-    assert words in refused(client.post("/api/jazz", json={field: value}), field)
+def test_jazz_limits(client, body, field, words):
+    assert words in refused(client.post("/api/jazz", json=body), field)
 
 
 # --- train ---------------------------------------------------------------------------------------------------

@@ -7,15 +7,17 @@ Without Chromium these tests fail, saying how to install it: they are never skip
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from app_helpers import NAMES_TEXT, live_server, models_folder
 
+from app_helpers import NAMES_TEXT, live_server, models_folder
 from seqlab.app.server import create_app
+from seqlab.music.changes import CHANGES
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,9 +25,23 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
+def shots(tmp_path_factory):
+    """snap(page, name, **screenshot options): the panel's screenshot, kept as a small palette PNG in
+    $SEQLAB_SCREENSHOTS when that is set."""
     keep = os.environ.get("SEQLAB_SCREENSHOTS")
-    return Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
+    folder = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
+
+    def snap(page, name: str, **options) -> None:
+        data = page.screenshot(**options)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        if keep:
+            from PIL import Image
+
+            Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=48).save(folder / name, optimize=True)
+        else:
+            (folder / name).write_bytes(data)
+
+    return snap
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +86,7 @@ def test_names_appear_with_their_novelty_marks(page, shots):
     assert items.count() == 12
     marked = page.locator("#names-out li .new-mark").count()
     assert f"{marked} of 12 not in the training data" in page.inner_text("#names-summary")
-    page.screenshot(path=shots / "playground-names.png")
+    shots(page, "playground-names.png")
 
 
 def test_a_bad_value_gets_its_message_next_to_the_field(page):
@@ -102,12 +118,14 @@ def test_the_poem_grows_as_it_is_sampled(page, shots):
     assert len(set(lengths)) >= 3 and lengths == sorted(lengths)    # it grew in steps, never shrank
     assert lengths[-1] >= 1500
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=shots / "playground-poem.png")
+    shots(page, "playground-poem.png")
 
 
 def test_a_solo_plays_in_the_page_beside_its_piano_roll(page, shots):
     show(page, "jazz")
-    page.fill("#jazz-form [name=measures]", "4")
+    page.select_option("#jazz-changes", "ii-v-i")
+    assert page.input_value("#jazz-chords") == CHANGES["ii-v-i"]     # the chosen changes, ready to edit
+    page.fill("#jazz-form [name=instrument]", "Vibraphone")
     page.click("#jazz-form button[type=submit]")
     page.wait_for_selector("#jazz-result:not([hidden])")
     duration = page.evaluate("""() => new Promise(done => {
@@ -115,13 +133,14 @@ def test_a_solo_plays_in_the_page_beside_its_piano_roll(page, shots):
         if (a.readyState >= 1) done(a.duration); else a.addEventListener('loadedmetadata', () => done(a.duration));
     })""")
     assert duration == pytest.approx(4 * 4 * 60 / 130, abs=1.0)   # 4 measures of 4 beats at 130 bpm
+    assert "Vibraphone over ii-v-i" in page.inner_text("#jazz-summary")
     page.wait_for_function("document.querySelector('#jazz-roll').complete && "
                            "document.querySelector('#jazz-roll').naturalWidth > 0")
     assert page.locator("#jazz-roll").is_visible()
     for link in ("#jazz-midi", "#jazz-wav"):
         status = page.evaluate(f"fetch(document.querySelector('{link}').href).then(r => r.status)")
         assert status == 200
-    page.screenshot(path=shots / "playground-jazz.png", full_page=True)
+    shots(page, "playground-jazz.png", full_page=True)
 
 
 def test_training_draws_its_curve_and_the_model_appears_in_models(page, shots, tmp_path):
@@ -144,8 +163,8 @@ def test_training_draws_its_curve_and_the_model_appears_in_models(page, shots, t
     train = page.evaluate("curve.train.map(p => p[1])")
     assert train[-1] < train[0]
     assert page.locator("#train-samples li").count() >= 1
-    page.screenshot(path=shots / "playground-train.png")
+    shots(page, "playground-train.png")
     show(page, "models")
     page.wait_for_selector("#models-table td:text-is('my-dinos')")
-    page.screenshot(path=shots / "playground-models.png")
+    shots(page, "playground-models.png")
     assert page.locator('#names-form .model-select option[value="my-dinos"]').count() == 1

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_helpers import live_server, models_folder, parse_sse, wait_for
 
+from app_helpers import live_server, models_folder, parse_sse, wait_for
 from seqlab.app.server import create_app
 
 SRC = Path(__file__).resolve().parent.parent / "src"

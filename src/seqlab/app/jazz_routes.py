@@ -1,8 +1,10 @@
-"""The Jazz panel: improvise a solo, render it on the server (WAV, piano-roll PNG, MIDI) and serve the files.
+"""The Jazz panel: improvise a solo over typed or built-in changes, render it on the server (WAV, piano-roll
+PNG, MIDI) and serve the files. The music is `seqlab.music.perform`'s, the same call as `seqlab jazz`.
 
-POST /api/jazz                 {changes, choruses, measures, bpm, temperature, seed} -> {id, wav, png, midi, ...}
+POST /api/jazz                 {chords, changes, choruses, bpm, instrument, swing, temperature, seed}
+                               -> {id, wav, png, midi, figures...}
 GET  /api/jazz/{id}/solo.{ext} the rendered files (the last SOLOS_KEPT solos are kept in memory)
-GET  /api/changes              the built-in progressions
+GET  /api/changes              the built-in progressions and the instruments
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from seqlab.app.errors import FieldError
+from seqlab.errors import UserError
+from seqlab.music.changes import CHANGES, TITLES, parse_changes
+from seqlab.music.perform import BPM, SWING, figures, perform, write_take
+from seqlab.music.render import INSTRUMENT
 
+OWN = "own"              # the model's own progression (Metheny's "And Then I Knew")
+MAX_MEASURES = 64        # the longest solo the page renders (a WAV of ~2 minutes at 130 bpm)
 SOLOS_KEPT = 16
 MAX_SEED = 2**32 - 1
 TYPES = {"wav": "audio/wav", "png": "image/png", "mid": "audio/midi"}
@@ -28,10 +36,12 @@ router = APIRouter()
 class JazzRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    changes: str = Field("metheny", max_length=40)
+    chords: str = Field("", max_length=5000)         # `seqlab jazz --chords` notation; empty: `changes`
+    changes: str = Field("blues", max_length=40)     # a built-in progression, or "own"
     choruses: int = Field(1, ge=1, le=16)
-    measures: int = Field(16, ge=1, le=64)
-    bpm: int = Field(130, ge=40, le=300)
+    bpm: float = Field(130, ge=BPM[0], le=BPM[1], allow_inf_nan=False)
+    instrument: str = Field(INSTRUMENT, max_length=60)
+    swing: float = Field(0.5, ge=SWING[0], le=SWING[1], allow_inf_nan=False)
     temperature: float = Field(0.0, ge=0.0, le=5.0, allow_inf_nan=False)
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
@@ -71,44 +81,63 @@ def bundle():
         return _bundle
 
 
-def changes() -> list[dict]:
-    b = bundle()
-    return [{"name": "metheny", "measures": len(b.progression),
-             "description": "the model's own changes: Pat Metheny's \"And Then I Knew\""}]
+def changes_list() -> list[dict]:
+    own = {"name": OWN, "title": "the model's own: Pat Metheny's \"And Then I Knew\"", "chords": "",
+           "measures": len(bundle().progression)}
+    return [*({"name": k, "title": TITLES.get(k, k), "chords": v, "measures": len(parse_changes(v, k))}
+              for k, v in CHANGES.items()), own]
+
+
+def _field(name: str, fn, *args):
+    """fn(*args), with a UserError reported against the request field `name`."""
+    try:
+        return fn(*args)
+    except UserError as exc:
+        raise FieldError(name, str(exc)) from None
 
 
 def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
-    """Improvise and render: the files (wav, png, mid) and a summary of the solo."""
-    from seqlab.music import quality
-    from seqlab.music.improvise import improvise
-    from seqlab.music.render import write_midi, write_png, write_wav
+    """Improvise and render: the files (wav, png, mid) and the solo's figures."""
+    from seqlab.music.render import find_instrument
 
-    names = [c["name"] for c in changes()]
-    if body.changes not in names:
+    names = [*CHANGES, OWN]
+    typed = body.chords.strip()
+    if typed and typed != CHANGES.get(body.changes):
+        changes = _field("chords", parse_changes, body.chords)
+        label = "your chords"
+    elif body.changes in CHANGES:
+        changes, label = parse_changes(CHANGES[body.changes], body.changes), body.changes
+    elif body.changes == OWN:
+        changes, label = None, OWN
+    else:
         raise FieldError("changes", f"unknown progression {body.changes!r}; expected one of: {', '.join(names)}")
+    instrument = _field("instrument", find_instrument, body.instrument).instrumentName
     b = bundle()
-    measures = body.measures * body.choruses
-    solo = improvise(b, measures, body.seed, body.temperature)
+    measures = body.choruses * (len(b.progression) if changes is None else len(changes))
+    if measures > MAX_MEASURES:
+        raise FieldError("choruses", f"the solo would last {measures} measures; at most {MAX_MEASURES} here "
+                                     f"(fewer choruses)")
+    take = perform(b, changes=changes, choruses=body.choruses, bpm=body.bpm, instrument=instrument,
+                   swing=body.swing, temperature=body.temperature, seed=body.seed)
     with tempfile.TemporaryDirectory(prefix="seqlab-solo-") as tmp:
-        out = Path(tmp)
-        write_midi(out / "solo.mid", solo.notes, solo.chords, tempo=body.bpm)
-        write_wav(out / "solo.wav", solo.notes, solo.chords, tempo=body.bpm)
-        write_png(out / "solo.png", solo.notes, solo.chords, solo.beats,
-                  title=f"{body.changes}, {measures} measures, seed {body.seed}")
-        files = {ext: (out / f"solo.{ext}").read_bytes() for ext in TYPES}
-    sounding = [n for n in solo.notes if not n.is_rest]
-    summary = {"measures": measures, "notes": len(sounding), "bpm": body.bpm,
-               "seconds": round(measures * b.beats * 60.0 / body.bpm, 2)}
-    if sounding:
-        r = quality.report(solo.notes, solo.chords, b.training)
-        summary["chord_tone_fraction"] = round(r["chord_tone_fraction"], 3)
-        summary["longest_copied_run"] = r["longest_copied_run"]
+        paths = {ext: Path(tmp) / f"solo.{ext}" for ext in TYPES}
+        write_take(take, midi=paths["mid"], wav=paths["wav"], png=paths["png"])
+        files = {ext: p.read_bytes() for ext, p in paths.items()}
+    summary = {"changes": label, "measures": take.measures, "bpm": take.bpm, "instrument": take.instrument,
+               "swing": take.swing, "seconds": round(take.measures * b.beats * 60.0 / take.bpm, 2), "notes": 0}
+    if any(not n.is_rest for n in take.solo.notes):
+        f = figures(take, b)
+        summary.update(notes=f["notes"], chord_tone_fraction=round(f["chord_tone_fraction"], 3),
+                       longest_copied_run=f["longest_copied_run"], key=f["key"], monophonic=f["monophonic"])
     return files, summary
 
 
 @router.get("/api/changes")
 def list_changes() -> dict:
-    return {"changes": changes()}
+    from seqlab.music.render import instrument_names
+
+    return {"changes": changes_list(), "instruments": list(instrument_names()), "instrument": INSTRUMENT,
+            "max_measures": MAX_MEASURES}
 
 
 @router.post("/api/jazz")
@@ -123,6 +152,7 @@ def jazz(body: JazzRequest, request: Request) -> dict:
 def solo_file(key: str, ext: str, request: Request):
     data = request.app.state.solos.get(key, ext) if ext in TYPES else None
     if data is None:
-        return JSONResponse({"detail": "no such solo file (only the last 16 solos are kept)"}, status_code=404)
+        return JSONResponse({"detail": f"no such solo file (only the last {SOLOS_KEPT} solos are kept)"},
+                            status_code=404)
     return Response(data, media_type=TYPES[ext], headers={
         "Content-Disposition": f'inline; filename="solo-{key}.{ext}"', "Cache-Control": "max-age=3600"})

@@ -209,19 +209,36 @@ $("#poem-form").addEventListener("submit", async ev => {
 $("#poem-stop").addEventListener("click", () => { if (poemAbort) poemAbort.abort(); });
 
 // --- jazz -------------------------------------------------------------------------------------------------
+let progressions = [];
+
 async function loadChanges() {
   const r = await request("/api/changes");
   if (!r.ok) return;
+  progressions = r.data.changes;
   const select = $("#jazz-changes");
   select.innerHTML = "";
-  for (const c of r.data.changes) {
+  for (const c of progressions) {
     const opt = document.createElement("option");
     opt.value = c.name;
-    opt.textContent = `${c.name} (${c.measures} measures)`;
-    opt.title = c.description || "";
+    opt.textContent = `${c.name} (${c.measures} bars)`;
+    opt.title = c.title;
     select.appendChild(opt);
   }
+  const list = $("#jazz-instruments");
+  for (const name of r.data.instruments) {
+    const opt = document.createElement("option");
+    opt.value = name;
+    list.appendChild(opt);
+  }
+  fillChords();
 }
+
+function fillChords() {
+  // The chosen progression's chords go into the box, to hear as they are or to edit.
+  const c = progressions.find(p => p.name === $("#jazz-changes").value);
+  if (c) $("#jazz-chords").value = c.chords;
+}
+$("#jazz-changes").addEventListener("change", fillChords);
 
 $("#jazz-form").addEventListener("submit", async ev => {
   ev.preventDefault();
@@ -237,8 +254,10 @@ $("#jazz-form").addEventListener("submit", async ev => {
   $("#jazz-roll").src = d.png;
   $("#jazz-midi").href = d.midi;
   $("#jazz-wav").href = d.wav;
-  const tones = d.chord_tone_fraction == null ? "" : `, ${Math.round(100 * d.chord_tone_fraction)}% on chord tones`;
-  $("#jazz-summary").textContent = `${d.measures} measures, ${d.notes} notes at ${d.bpm} bpm (${d.seconds} s)${tones}`;
+  const tones = d.chord_tone_fraction == null ? "" :
+    `; ${Math.round(100 * d.chord_tone_fraction)}% of the time on chord tones, in ${d.key}`;
+  $("#jazz-summary").textContent = `${d.instrument} over ${d.changes}: ${d.measures} measures, ${d.notes} notes ` +
+    `at ${d.bpm} bpm (${d.seconds} s)${tones}`;
 });
 
 // --- train ------------------------------------------------------------------------------------------------
