@@ -14,6 +14,8 @@ from seqlab.errors import UserError
 
 MODES = ("lines", "stream")        # seqlab.text.data has one class for each
 CELLS = ("rnn", "lstm", "gru")     # the recurrent layers of a character model (seqlab.text.model.CELLS)
+BACKENDS = ("numpy", "torch")      # what computes a step (seqlab.text.trainer._engine)
+RUNTIME = ("backend", "device", "devices")   # how a run computes, not what: a resume takes them from its caller
 
 
 def option(default, help: str = "", *, metavar: str | None = None, choices: tuple | None = None,
@@ -65,6 +67,14 @@ class TrainConfig:
     checkpoint_every: int = option(500, metavar="N", check=AT_LEAST_0)
     sample_every: int = option(500, "print samples every N steps; 0 for none", metavar="N", check=AT_LEAST_0)
     seed: int = option(0)
+    backend: str = option("numpy", "what computes the steps: seqlab's NumPy engine, or PyTorch (pip install "
+                                   "'seqlab[torch]'); the checkpoint is the same either way", choices=BACKENDS)
+    device: str = option("cpu", "--backend torch: cpu, cuda or cuda:N", metavar="DEV",
+                         check=(lambda v: v in ("cpu", "cuda") or (v.startswith("cuda:") and v[5:].isdigit()),
+                                "cpu, cuda or cuda:N"))
+    devices: int = option(1, "--backend torch: data-parallel processes on this machine (torch.distributed; "
+                             "with --device cuda one GPU each); --batch-size is split between them",
+                          metavar="N", check=AT_LEAST_1)
 
     def check(self) -> None:
         """UserError naming the first bad value."""

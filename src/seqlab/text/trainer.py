@@ -6,8 +6,9 @@
         run.restore(checkpoint)                (with resume=) after check_resumable
         _fit(run, out):
             while run.step < cfg.steps and not run.stopped_early:
-                _train_step: the step's learning rate (seqlab.text.schedule) and batch, loss and gradients,
-                             clipping by global norm, Adam, decoupled weight decay
+                _train_step: the step's learning rate (seqlab.text.schedule) and batch, then the engine
+                             (_engine: NumPy's or PyTorch's, by cfg.backend): loss and gradients, clipping
+                             by global norm, Adam, decoupled weight decay
                 every eval_every steps:       held-out nats/char, the best parameters, early stopping
                 every sample_every steps:     samples printed
                 every checkpoint_every steps: the checkpoint, replaced atomically
@@ -18,7 +19,7 @@ What a caller controls: `cfg` (a TrainConfig), `resume` (a checkpoint to continu
 `plot`, and `callback` (called with each evaluation and sample; an exception from it ends the run, nothing more
 written); `train` returns a summary dict. Where changes go: a stop request is one more condition of the `while`
 in `_fit` (the final checkpoint follows as usual); a check on each step's loss goes in `_train_step`; where the
-starting parameters come from, and which engine computes, is `Run.__init__` (the model) and `_train_step`.
+starting parameters come from is `Run.__init__` (the model), and which engine computes is `_engine`.
 
 Exact resumption: the batch of step s is a function of (seed, s) (seqlab.text.batching), the learning rate a
 function of s, and the checkpoint holds everything else the next step depends on (the table of its keys is
@@ -43,7 +44,7 @@ from seqlab.fileio import check_output_file
 from seqlab.text.data import prepare_data
 from seqlab.text.model import resolve_model
 from seqlab.text.schedule import learning_rate
-from seqlab.text.train_config import TrainConfig
+from seqlab.text.train_config import RUNTIME, TrainConfig
 from seqlab.text.train_state import Run, check_resumable
 
 __all__ = ["TrainConfig", "learning_rate", "train"]
@@ -65,6 +66,15 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     corpus = resolve_corpus(corpus)
     cfg = cfg or TrainConfig()
     cfg.check()
+    _check_engine(cfg)
+    if cfg.devices > 1:
+        from seqlab.torch_backend.distributed import launch, world
+
+        if world() is None:   # start the processes; each comes back here inside the group
+            if callback is not None:
+                raise ValueError("callback: not available with cfg.devices > 1 (the run is in other processes)")
+            return launch(cfg.devices, corpus, out, cfg, resume=resume, steps=steps, progress=progress,
+                          plot=plot)
     if resume is not None:
         # The corpus checksum is checked against the checkpoint below; read it with the saved settings.
         resume_path = resolve_model(resume)
@@ -72,7 +82,8 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
         saved = meta.get("train", {}).get("config")
         if saved is None:
             raise UserError(f"{resume} has no training state to resume from (a bundled or exported model)")
-        cfg = TrainConfig.from_json(saved)
+        runtime = {k: getattr(cfg, k) for k in RUNTIME}   # a run may continue on another engine
+        cfg = TrainConfig.from_json({**saved, **runtime})
     if steps is not None:
         cfg.steps = int(steps)
         cfg.check()
@@ -87,7 +98,7 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
 def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None) -> dict:
     cfg, lm, data = run.cfg, run.lm, run.data
     batches = data.batches(cfg, lm.start_id)
-    decayed = [p for p, _ in parameters(lm.model.layers) if p.ndim == 2]   # weight matrices, not biases
+    engine = _engine(run)
     bar = tqdm(total=cfg.steps, initial=run.step, unit="step", dynamic_ncols=True) if progress else None
     say = bar.write if bar is not None else log
     say(f"{cfg.mode} model: {cfg.cell} {cfg.layers}x{cfg.hidden}, {lm.model.num_params:,} parameters, "
@@ -95,7 +106,7 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None) ->
     t0, chars, first = time.perf_counter(), 0, run.step
     try:
         while run.step < cfg.steps and not run.stopped_early:
-            loss, count = _train_step(run, batches, decayed)
+            loss, count = _train_step(run, batches, engine)
             chars += count
             if bar is not None:
                 bar.update(1)
@@ -128,26 +139,56 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None) ->
             "seconds": seconds, "chars_per_second": chars / max(seconds, 1e-9), "steps_run": run.step - first}
 
 
-def _train_step(run: Run, batches, decayed: list[np.ndarray]) -> tuple[float, int]:
+def _train_step(run: Run, batches, engine) -> tuple[float, int]:
     """One optimizer step on the batch of step run.step; returns (loss sum in nats, predicted characters)."""
-    cfg, model, s = run.cfg, run.lm.model, run.step
-    run.opt.lr = learning_rate(cfg, s)
+    cfg, s = run.cfg, run.step
     if batches.resets_state(s):
         run.states = None
     ids_in, target, mask = batches.batch(s)
-    loss, count, states = model.loss_and_grads(ids_in, target, mask, run.states)
+    loss, count, states = engine(ids_in, target, mask, run.states, learning_rate(cfg, s))
     run.states = states if run.data.carries_state else None
-    if cfg.clip:
-        clip_by_global_norm(model.layers, cfg.clip)
-    run.opt.step()
-    if cfg.weight_decay:
-        shrink = run.opt.lr * cfg.weight_decay
-        for w in decayed:
-            w -= shrink * w
     run.step = s + 1
     run.acc[0] += loss
     run.acc[1] += count
     return loss, count
+
+
+def _engine(run: Run):
+    """What computes a step, by cfg.backend: a function (ids_in, target, mask, states, lr) -> (loss sum, count,
+    final states) that does the loss and gradients, clipping by global norm, Adam and the weight decay, and
+    leaves run.lm.model and run.opt as the step made them. "torch": seqlab.torch_backend.train_step."""
+    if run.cfg.backend == "torch":
+        from seqlab.torch_backend.train_step import make_step
+
+        return make_step(run)
+    cfg, model, opt = run.cfg, run.lm.model, run.opt
+    decayed = [p for p, _ in parameters(model.layers) if p.ndim == 2]   # weight matrices, not biases
+
+    def numpy_step(ids_in, target, mask, states, lr):
+        opt.lr = lr
+        loss, count, states = model.loss_and_grads(ids_in, target, mask, states)
+        if cfg.clip:
+            clip_by_global_norm(model.layers, cfg.clip)
+        opt.step()
+        if cfg.weight_decay:
+            shrink = opt.lr * cfg.weight_decay
+            for w in decayed:
+                w -= shrink * w
+        return loss, count, states
+
+    return numpy_step
+
+
+def _check_engine(cfg: TrainConfig) -> None:
+    """UserError, before anything is read or written, when the backend options cannot run here."""
+    if cfg.backend == "numpy":
+        for name, value, plain in (("device", cfg.device, "cpu"), ("devices", cfg.devices, 1)):
+            if value != plain:
+                raise UserError(f"--{name} {value} needs --backend torch (the NumPy engine runs on this CPU)")
+        return
+    from seqlab.torch_backend import resolve_device
+
+    resolve_device(cfg.device)   # PyTorch installed, and the device here
 
 
 def _evaluate(run: Run, say) -> None:

@@ -15,9 +15,9 @@ Gate orders are the same (i, f, g, o and r, z, n); seqlab keeps the transposes a
     dense.b      (V,)               dense.bias          (V,)
 
 Back from torch: b = bias_ih + bias_hh (GRU: the r and z blocks only; b_hn = bias_hh's n block), which is
-exact, so seqlab -> torch -> seqlab is bit-identical. "Leaves" are seqlab's parameters by seqlab's names in
-torch's layout (the matrices transposed): what the torch trainer optimises, so Adam's moments line up with
-seqlab's one for one.
+exact, so seqlab -> torch -> seqlab is bit-identical. "Leaves" are seqlab's parameters as tensors, by seqlab's
+names and in its layout: what the torch trainer optimises (the torch layout is a view of them), so Adam's
+moments line up with seqlab's one for one.
 """
 
 from __future__ import annotations
@@ -32,11 +32,6 @@ from torch.func import functional_call
 
 CELLS = {"lstm": (nn.LSTM, 4), "gru": (nn.GRU, 3), "rnn": (nn.RNN, 1)}
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def _transposed(name: str) -> bool:
-    """Whether parameter `name` is stored transposed in torch (every matrix but the embedding's)."""
-    return name.endswith((".W_x", ".W_h")) or name == "dense.W"
 
 
 @dataclass
@@ -116,25 +111,25 @@ class TorchCharModel(nn.Module):
 
 
 # --- the weight map ---------------------------------------------------------------------------------------
-def to_leaves(arrays: dict[str, np.ndarray], device=None) -> dict[str, torch.Tensor]:
-    """seqlab arrays ("rnn.0.W_x" (D, G·H), ...) -> the same names in torch's layout, as new tensors."""
-    return {k: torch.from_numpy(np.ascontiguousarray(a.T if _transposed(k) else a)).to(device, copy=True)
-            for k, a in arrays.items()}
+def to_leaves(arrays: dict[str, np.ndarray], device=None, share: bool = False) -> dict[str, torch.Tensor]:
+    """seqlab arrays ("rnn.0.W_x" (D, G·H), ...) -> tensors of the same names and layout: the leaves.
+
+    share=True (CPU only) keeps NumPy's memory, so changing a leaf in place changes the array."""
+    if share:
+        return {k: torch.from_numpy(a) for k, a in arrays.items()}
+    return {k: torch.from_numpy(np.ascontiguousarray(a)).to(device, copy=True) for k, a in arrays.items()}
 
 
 def to_arrays(leaves: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    """Inverse of `to_leaves`: seqlab's names and layout, as NumPy arrays (copies, on the CPU)."""
-    out = {}
-    for k, t in leaves.items():
-        a = t.detach().cpu().numpy()
-        out[k] = np.ascontiguousarray(a.T if _transposed(k) else a)
-    return out
+    """Inverse of `to_leaves`: NumPy copies on the CPU."""
+    return {k: np.array(t.detach().cpu().numpy(), copy=True) for k, t in leaves.items()}
 
 
 def state_dict_from_leaves(config: dict, leaves: dict[str, torch.Tensor], weight_masks=None) -> dict:
-    """TorchCharModel's state_dict entries built from `leaves` (differentiable: the trainer's forward uses it).
+    """TorchCharModel's state_dict entries built from seqlab's parameters `leaves` (differentiable, views
+    where a transpose is all it takes: the trainer's forward runs on them).
 
-    weight_masks: None, or one (G·H, H) DropConnect multiplier per layer applied to weight_hh.
+    weight_masks: None, or one (H, G·H) DropConnect multiplier per layer (seqlab's layout) for W_h.
     """
     H, L = int(config["hidden"]), int(config["layers"])
     sd = {}
@@ -142,17 +137,17 @@ def state_dict_from_leaves(config: dict, leaves: dict[str, torch.Tensor], weight
         sd["embed.weight"] = leaves["embed.W"]
     for k in range(L):
         b = leaves[f"rnn.{k}.b"]
-        w_hh = leaves[f"rnn.{k}.W_h"]
+        W_h = leaves[f"rnn.{k}.W_h"]
         if weight_masks is not None:
-            w_hh = w_hh * weight_masks[k]
-        sd[f"rnn.weight_ih_l{k}"] = leaves[f"rnn.{k}.W_x"]
-        sd[f"rnn.weight_hh_l{k}"] = w_hh
+            W_h = W_h * weight_masks[k]
+        sd[f"rnn.weight_ih_l{k}"] = leaves[f"rnn.{k}.W_x"].T
+        sd[f"rnn.weight_hh_l{k}"] = W_h.T
         sd[f"rnn.bias_ih_l{k}"] = b
         zeros = torch.zeros_like(b)
         if f"rnn.{k}.b_hn" in leaves:   # the GRU's bias inside r ∗ (h·W_hn + b_hn)
             zeros = torch.cat([zeros[:2 * H], leaves[f"rnn.{k}.b_hn"]])
         sd[f"rnn.bias_hh_l{k}"] = zeros
-    sd["dense.weight"] = leaves["dense.W"]
+    sd["dense.weight"] = leaves["dense.W"].T
     sd["dense.bias"] = leaves["dense.b"]
     return sd
 
@@ -169,8 +164,8 @@ def leaves_from_state_dict(config: dict, sd: dict) -> dict[str, torch.Tensor]:
     if int(config.get("embed", 0)):
         leaves["embed.W"] = sd["embed.weight"]
     for k in range(L):
-        leaves[f"rnn.{k}.W_x"] = sd[f"rnn.weight_ih_l{k}"]
-        leaves[f"rnn.{k}.W_h"] = sd[f"rnn.weight_hh_l{k}"]
+        leaves[f"rnn.{k}.W_x"] = sd[f"rnn.weight_ih_l{k}"].T
+        leaves[f"rnn.{k}.W_h"] = sd[f"rnn.weight_hh_l{k}"].T
         b_ih, b_hh = sd[f"rnn.bias_ih_l{k}"], sd[f"rnn.bias_hh_l{k}"]
         summed = b_hh.clone()
         if gru:
@@ -178,7 +173,7 @@ def leaves_from_state_dict(config: dict, sd: dict) -> dict[str, torch.Tensor]:
         leaves[f"rnn.{k}.b"] = b_ih + summed if bool(summed.any()) else b_ih
         if gru:
             leaves[f"rnn.{k}.b_hn"] = b_hh[2 * H:]
-    leaves["dense.W"] = sd["dense.weight"]
+    leaves["dense.W"] = sd["dense.weight"].T
     leaves["dense.b"] = sd["dense.bias"]
     return leaves
 
