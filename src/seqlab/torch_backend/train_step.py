@@ -125,22 +125,23 @@ class TorchStep:
         count = int(np.count_nonzero(mask)) if mask is not None else T * B
         weight_np, masks_np = self._draw_masks(T, B)
         cols = slice(*_share(B, self.rank, self.size))
-        sl = (lambda a: None if a is None else a[:, cols])
-        masks = Masks(self._to(sl(masks_np.input)), [self._to(sl(m)) for m in masks_np.between or []],
-                      self._to(sl(masks_np.output)))
+        def mine(a):   # this process's columns of a whole-batch (T, B, ...) array
+            return None if a is None else self._to(a[:, cols])
+
+        masks = Masks(mine(masks_np.input), [mine(m) for m in masks_np.between or []], mine(masks_np.output))
         weight = None if weight_np is None else [self._to(w) for w in weight_np]
         state = None
         if states is not None:
             local = [tuple(x[cols] for x in s) if isinstance(s, tuple) else s[cols] for s in states]
             state = states_to_torch(local, self.cell, self.device)
-        ids = self._to(ids_in[:, cols])
+        ids = mine(ids_in)
         for p in self.params:
             p.grad = None
         logits, state = self.forward(ids, state, masks, weight)
         V = logits.shape[-1]
-        nll = F.cross_entropy(logits.reshape(-1, V), self._to(target[:, cols]).reshape(-1), reduction="none")
+        nll = F.cross_entropy(logits.reshape(-1, V), mine(target).reshape(-1), reduction="none")
         if mask is not None:
-            nll = nll * self._to(mask[:, cols]).reshape(-1).to(nll.dtype)
+            nll = nll * mine(mask).reshape(-1).to(nll.dtype)
         loss_sum = nll.sum()
         (loss_sum * (self.size / max(count, 1))).backward()
         with torch.no_grad():
