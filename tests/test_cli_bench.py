@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from seqlab.cli import main
 
@@ -13,7 +14,8 @@ def test_bench_json_holds_only_the_result_list(capsys):
     rows = json.loads(out)
     assert [r["cell"] for r in rows] == ["lstm", "gru", "rnn"]
     for r in rows:
-        assert set(r) == {"cell", "seqlab_ms", "torch_ms", "ratio"}
+        assert set(r) == {"cell", "shape", "seqlab_ms", "torch_ms", "ratio"}
+        assert r["shape"] == {"name": None, "T": 3, "B": 2, "D": 3, "H": 4}
         assert r["seqlab_ms"] > 0 and r["torch_ms"] > 0
         assert abs(r["ratio"] - r["seqlab_ms"] / r["torch_ms"]) <= 0.02 * r["ratio"] + 1e-4
 
@@ -25,3 +27,21 @@ def test_bench_table_and_bad_cell(capsys):
     assert main(["bench", "--cells", "transformer"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--cells must name lstm, gru or rnn" in err
+
+
+def test_bench_app_shapes_run_the_three_applications(capsys, monkeypatch):
+    """--shapes app times each application's shape in one go; the shape names and sizes are seqlab.bench's."""
+    from seqlab import bench
+
+    small = {"dinos": {"T": 2, "B": 3, "D": 2, "H": 3}, "jazz": {"T": 3, "B": 2, "D": 4, "H": 2},
+             "poem": {"T": 4, "B": 1, "D": 2, "H": 5}}
+    monkeypatch.setattr(bench, "APP_SHAPES", small)
+    assert main(["bench", "--shapes", "app", "--json", "--cells", "lstm,rnn", "--repeats", "1"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["shape"]["name"], r["cell"]) for r in rows] == [
+        ("dinos", "lstm"), ("dinos", "rnn"), ("jazz", "lstm"), ("jazz", "rnn"), ("poem", "lstm"), ("poem", "rnn")]
+    for r in rows:
+        assert {k: r["shape"][k] for k in "TBDH"} == small[r["shape"]["name"]]
+    assert main(["bench", "--shapes", "app", "--cells", "gru", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"(\w+): T=\d+ B=\d+ input=\d+ hidden=\d+", out) == ["dinos", "jazz", "poem"]

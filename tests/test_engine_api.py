@@ -265,3 +265,36 @@ def test_gate_values_and_cell_states_follow_the_equations():
     rnn.forward(x)
     with pytest.raises(RuntimeError, match="gates"):
         rnn.gate_values()
+
+
+def test_flat_adam_is_the_per_array_update_bit_for_bit():
+    """Adam gathers the parameters into one buffer; its steps are exactly adam_update on each array."""
+    from seqlab.engine.optim import adam_update, parameters
+    from seqlab.text.model import CharModel
+
+    def model():
+        return CharModel(11, "lstm", hidden=6, layers=2, embed=4, rng=np.random.default_rng(2))
+
+    ids = np.random.default_rng(3).integers(0, 11, (5, 3))
+    a, b = model(), model()
+    held = a.layers[0].params["W"]
+    opt = Adam(a.layers, lr=0.05)
+    flat = opt.flat[0]
+    assert all(p.base is flat for p, _ in parameters(a.layers)) and held is not a.layers[0].params["W"]
+    assert Adam(a.layers).flat[0] is flat                   # a second optimizer shares the buffer
+    ref = parameters(b.layers)
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p, _ in ref]
+    for t in range(1, 4):
+        a.loss_and_grads(ids[:-1], ids[1:])
+        b.loss_and_grads(ids[:-1], ids[1:])
+        clip_by_global_norm(a.layers, 0.5)
+        clip_by_global_norm(b.layers, 0.5)
+        opt.step()
+        for (p, g), (m, v) in zip(ref, moments):
+            adam_update(p, g, m, v, t, 0.05)
+    for (p, g), (q, h) in zip(parameters(a.layers), ref):
+        np.testing.assert_array_equal(p, q)
+        np.testing.assert_array_equal(g, h)
+    for k, (m, v) in enumerate(moments):
+        np.testing.assert_array_equal(opt.state_dict()[f"m.{k}"], m)
+        np.testing.assert_array_equal(opt.state_dict()[f"v.{k}"], v)

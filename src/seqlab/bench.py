@@ -11,6 +11,16 @@ import time
 import numpy as np
 
 BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}
+# The shapes the three applications train at (the bundled recipes): T, B, input D, hidden H.
+APP_SHAPES = {
+    "dinos": {"T": 20, "B": 32, "D": 32, "H": 128},
+    "jazz": {"T": 30, "B": 60, "D": 90, "H": 64},
+    "poem": {"T": 100, "B": 32, "D": 64, "H": 256},
+}
+
+
+def shape_label(T: int, B: int, D: int, H: int) -> str:
+    return f"T={T} B={B} input={D} hidden={H}"
 
 
 def flops(cell: str, T: int, B: int, D: int, H: int) -> float:

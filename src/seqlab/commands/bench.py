@@ -8,7 +8,11 @@ def register(subparsers) -> None:
         "bench", help="time forward + backward of LSTM, GRU and RNN against PyTorch",
         description="Times forward + backward of seqlab's LSTM, GRU and RNN layers against PyTorch's in the same "
                     "process (float32, same threads, alternating runs, medians).")
-    p.add_argument("--json", action="store_true", help="print only a JSON list of {cell, seqlab_ms, torch_ms, ratio}")
+    p.add_argument("--json", action="store_true",
+                   help="print only a JSON list of {cell, shape, seqlab_ms, torch_ms, ratio}")
+    p.add_argument("--shapes", choices=["app"], default=None,
+                   help="app: the three applications' training shapes (dinos, jazz, poem) in one go, instead of "
+                        "-T/-B/-D/-H")
     p.add_argument("--cells", default="lstm,gru,rnn", help="comma-separated cells (default: lstm,gru,rnn)")
     p.add_argument("--steps", "-T", type=int, default=100, help="sequence length T (default 100)")
     p.add_argument("--batch", "-B", type=int, default=64, help="batch size B (default 64)")
@@ -36,11 +40,17 @@ def run(args) -> int:
     for name in ("steps", "batch", "input", "hidden", "repeats"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be a positive integer, got {getattr(args, name)}")
-    results = bench.run(cells, args.steps, args.batch, args.input, args.hidden, args.repeats, args.threads,
-                        device=args.device)
-    if args.json:
-        print(json.dumps([{k: r[k] for k in ("cell", "seqlab_ms", "torch_ms", "ratio")} for r in results]))
+    if args.shapes == "app":
+        shapes = [(name, s["T"], s["B"], s["D"], s["H"]) for name, s in bench.APP_SHAPES.items()]
     else:
-        shape = f"T={args.steps} B={args.batch} input={args.input} hidden={args.hidden}"
-        print(bench.format_table(results, shape))
+        shapes = [(None, args.steps, args.batch, args.input, args.hidden)]
+    rows, tables = [], []
+    for name, T, B, D, H in shapes:
+        results = bench.run(cells, T, B, D, H, args.repeats, args.threads, device=args.device)
+        label = bench.shape_label(T, B, D, H)
+        shape = {"name": name, "T": T, "B": B, "D": D, "H": H}
+        rows += [{"cell": r["cell"], "shape": shape, **{k: r[k] for k in ("seqlab_ms", "torch_ms", "ratio")}}
+                 for r in results]
+        tables.append(bench.format_table(results, label if name is None else f"{name}: {label}"))
+    print(json.dumps(rows) if args.json else "\n\n".join(tables))
     return 0
