@@ -117,8 +117,8 @@ class Recurrent(Layer):
         and handed out again by the next call of the same shape (base.kept_array).
 
         The next forward overwrites it, which is safe because it also replaces the cache that refers to it. An
-        inference call (cache=False) gets arrays of its own, one set per thread, so it neither overwrites a
-        training call's cache awaiting its backward nor races another thread sampling from the same model.
+        inference call (cache=False) gets arrays of its own, one set per thread, so threads sampling from the
+        same model at once (the web server's) do not overwrite each other's.
         Reusing them matters most for sampling: a step over 1,000 names would otherwise page-fault in about
         4 MB of fresh memory, half of its time."""
         key = name if cache else (name, threading.get_ident())
