@@ -12,14 +12,13 @@ stop where every line has ended, and one step of the model on the drawn characte
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+from seqlab.bench import _median_pair
 from seqlab.commands.poem import complete
 from seqlab.text.model import load_model
 from seqlab.text.sampling import sample_lines
@@ -55,18 +54,6 @@ def torch_generate(module, lm, n: int, prefix: str, max_len: int, stop_at_newlin
     return drawn
 
 
-def median_pair(a, b, repeats: int) -> tuple[float, float]:
-    a(), b()
-    ta, tb = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a()
-        ta.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        b()
-        tb.append(time.perf_counter() - t0)
-    return statistics.median(ta), statistics.median(tb)
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -87,7 +74,7 @@ def main(argv=None) -> int:
           f"{args.repeats} alternating runs)")
     with threadpool_limits(limits=args.threads, user_api="blas"):
         for name, (ours, theirs) in cases.items():
-            a, b = median_pair(ours, theirs, args.repeats)
+            a, b = _median_pair(ours, theirs, args.repeats)
             print(f"{name:<20}{a:>10.3f}{b:>10.3f}{a / b:>8.2f}", flush=True)
     return 0
 
