@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app_helpers import live_server, models_folder, parse_sse, wait_for
+from app_helpers import NAMES_TEXT, live_server, models_folder, parse_sse, wait_for
 from seqlab.app.server import create_app
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -76,7 +76,8 @@ def _serve(*args, env=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_stops_on_ctrl_c(tmp_path):
+def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_ctrl_c_stops_it_mid_training(
+        tmp_path):
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.sh"
     browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
@@ -91,13 +92,19 @@ def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_stop
         r = httpx.get(f"http://127.0.0.1:{port}/api/models", timeout=30)
         assert [x["name"] for x in r.json()["models"]] == ["dinos", "shakespeare"]
         assert wait_for(lambda: opened.exists() and opened.read_text().strip()) == m.group(1)
+        before = sorted(p.name for p in folder.glob("*.npz"))
+        job = httpx.post(f"http://127.0.0.1:{port}/api/train", data={"steps": "20000", "hidden": "64"},
+                         files={"file": ("long.txt", NAMES_TEXT * 50)}, timeout=30)
+        assert job.status_code == 202, job.text
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/api/train").json()["job"]["step"] > 0)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=20)            # the job is cancelled, not waited for
     finally:
         proc.kill()
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "no authentication" in err and "Traceback" not in err
+    assert sorted(p.name for p in folder.glob("*.npz")) == before
 
 
 def test_serve_on_localhost_has_no_warning_and_bad_options_are_one_line(tmp_path):
