@@ -77,10 +77,14 @@ def _prepare(data: bytes, filename: str, form: TrainForm, staging: Path) -> tupl
     from seqlab.text.corpus import read_text
     from seqlab.text.trainer import prepare_data
 
-    staging.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=staging))
-    path = folder / "corpus.txt"
-    path.write_bytes(data)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="upload-", dir=staging))
+        path = folder / "corpus.txt"
+        path.write_bytes(data)
+    except OSError as exc:
+        raise FieldError(None, f"cannot write in the models folder {staging.parent} "
+                               f"({exc.strerror or exc}); start seqlab serve with --models DIR") from None
     try:
         cfg = config_for(form, len(read_text(path)))
         prepare_data(path, cfg)
