@@ -162,7 +162,7 @@ def test_failed_save_leaves_old_file_untouched(tmp_path, monkeypatch):
 
     real_write = np.lib.format.write_array
     monkeypatch.setattr(np.lib.format, "write_array", failing_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(UserError, match="cannot write .*good.npz: disk full .the previous file is unchanged"):
         save_checkpoint(p, {k: v * 2 for k, v in _arrays().items() if v.dtype != bool}, {"step": 99})
     monkeypatch.undo()
 

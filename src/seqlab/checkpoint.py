@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import struct
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from seqlab.errors import UserError
-from seqlab.fileio import atomic_output
+from seqlab.fileio import atomic_output, cannot_write
 
 FORMAT = "seqlab-checkpoint"
 FORMAT_VERSION = 1
@@ -52,7 +54,8 @@ def save_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta
     """Write `arrays` (name -> ndarray of any shape, numeric/bool dtype) and JSON-able `meta` to `path`.
 
     `format`, `format_version` and `sha256` in `meta` are replaced by this writer's. Atomic: the file is
-    written beside `path` and renamed over it, so on any error the old file is left as it was.
+    written beside `path` and renamed over it, so on any error the old file is left as it was; a failed
+    write (full disk, unwritable folder) is a UserError saying so.
     """
     if not isinstance(meta, dict):
         raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
@@ -74,20 +77,96 @@ def save_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta
 
     path = Path(path)
     with atomic_output(path) as f:
-        # What np.savez writes, done by hand so names like "file" can't clash with its keywords.
-        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for name, a in members.items():
-                with zf.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
+        try:
+            # What np.savez writes, done by hand so names like "file" can't clash with its keywords.
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for name, a in members.items():
+                    with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
+        except OSError as exc:  # a full disk, a quota: the old file stays as it was
+            raise cannot_write(path, exc) from None
+
+
+MAX_HEADER = 10_000      # bytes of an .npy member's header (numpy's own default limit)
+
+
+def _read_members(path: Path, refuse) -> dict[str, np.ndarray]:
+    """Every .npy member of the zip at `path`, by name without ".npy", read without ever unpickling and
+    without trusting a declared size: memory used is bounded by the file's size."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head.startswith(b"\x93NUMPY"):
+        raise refuse("is not a seqlab checkpoint (a single .npy array, not an .npz archive)")
+    if not head.startswith(b"PK"):
+        raise refuse("is not a seqlab checkpoint (not an .npz archive)")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError, IndexError,
+            NotImplementedError, UnicodeDecodeError, struct.error):
+        raise refuse("is truncated or corrupt (not a readable zip archive)") from None
+    out: dict[str, np.ndarray] = {}
+    with zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise refuse("is corrupt (an archive member appears twice)")
+        claimed = sum(i.file_size for i in infos)
+        if any(i.compress_type != zipfile.ZIP_STORED or i.file_size != i.compress_size for i in infos) \
+                or claimed > size:
+            # seqlab writes members uncompressed, so no member can be larger than the file: a zip bomb
+            # or a foreign archive, refused before a byte of it is inflated
+            raise refuse(f"is not a seqlab checkpoint (its members claim {claimed:,} bytes in a "
+                         f"{size:,}-byte file, or are compressed; seqlab stores them uncompressed)")
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise refuse(f"is not a seqlab checkpoint (member {info.filename!r} is not an .npy array)")
+            try:
+                out[info.filename[:-4]] = _read_npy(zf, info, refuse)
+            except UserError:
+                raise
+            except Exception as exc:  # damaged data fails in many ways (CRC, EOF, header parsing)
+                raise refuse(f"is truncated or corrupt ({type(exc).__name__} in {info.filename})") from None
+    return out
+
+
+def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, refuse) -> np.ndarray:
+    """One .npy member: header checked (no objects, size matching the member) before the data is read."""
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f, max_header_size=MAX_HEADER)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=MAX_HEADER)
+        else:
+            raise refuse(f"is not a seqlab checkpoint (.npy format version {version} in {info.filename})")
+        if dtype.hasobject:
+            raise refuse("holds pickled objects, which a seqlab checkpoint never has")
+        if any(n < 0 for n in shape):
+            raise refuse(f"is corrupt (negative shape {shape} in {info.filename})")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes != info.file_size - f.tell():
+            raise refuse(f"is truncated or corrupt ({info.filename} declares {nbytes:,} bytes of data, "
+                         f"holds {info.file_size - f.tell():,})")
+        data = bytearray(nbytes)
+        if f.readinto(data) != nbytes or f.read(1):  # reading to the end also checks the CRC
+            raise refuse(f"is truncated or corrupt ({info.filename} is cut short)")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
-    """(arrays, meta) from a checkpoint written by `save_checkpoint`; UserError naming the file otherwise."""
+    """(arrays, meta) from a checkpoint written by `save_checkpoint`; UserError naming the file otherwise.
+
+    Never unpickles, and checks every size an archive declares before reading, so a hostile file costs at
+    most its own size in memory.
+    """
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path} is a directory, not a seqlab checkpoint")
     if not path.exists():
         raise UserError(f"{path}: no such checkpoint file")
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file; expected a seqlab checkpoint (.npz)")
     if path.stat().st_size == 0:
         raise UserError(f"{path} is empty, not a seqlab checkpoint")
 
@@ -95,37 +174,40 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
         return UserError(f"{path} {problem}")
 
     try:
-        npz = np.load(path, allow_pickle=False)
-    except zipfile.BadZipFile:  # starts like a zip but its directory is missing: cut short
-        raise refuse("is truncated or corrupt (not a readable zip archive)") from None
-    except (ValueError, EOFError, OSError):  # neither .npz nor .npy (np.load takes it for a pickle)
-        raise refuse("is not a seqlab checkpoint (not an .npz archive)") from None
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise refuse("is not a seqlab checkpoint (a single .npy array, not an .npz archive)")
-    with npz:
-        if META_KEY not in npz.files:
-            raise refuse("is not a seqlab checkpoint (an .npz without seqlab metadata)")
-        try:
-            raw = npz[META_KEY]
-            arrays = {name: npz[name] for name in npz.files if name != META_KEY}
-        except Exception as exc:  # a damaged member fails in many ways (zlib, CRC, EOF, header parsing)
-            if isinstance(exc, ValueError) and "allow_pickle" in str(exc):
-                raise refuse("holds pickled objects, which a seqlab checkpoint never has") from None
-            raise refuse(f"is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+        members = _read_members(path, refuse)
+    except OSError as exc:
+        raise refuse(f"cannot be read ({exc.strerror or exc})") from None
+    if META_KEY not in members:
+        raise refuse("is not a seqlab checkpoint (an .npz without seqlab metadata)")
+    raw = members.pop(META_KEY)
+    arrays = members
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise refuse("is not a seqlab checkpoint (bad metadata entry)")
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise refuse("has corrupt metadata (not UTF-8 JSON)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise refuse(f"is not a seqlab checkpoint (format is not {FORMAT!r})")
     version = meta.get("format_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise refuse("has no valid format_version")
     if version > FORMAT_VERSION:
         raise refuse(f"has format version {version}, newer than this seqlab reads ({FORMAT_VERSION}); "
                      f"upgrade seqlab")
-    if meta.get("sha256") != _digest(arrays, meta):
+    try:
+        digest = _digest(arrays, meta)
+    except (TypeError, ValueError, RecursionError):
+        raise refuse("has corrupt metadata") from None
+    if meta.get("sha256") != digest:
         raise refuse("does not match its checksum: it was modified or damaged")
     return arrays, meta
+
+
+def finite_or_refuse(arrays: dict[str, np.ndarray], source, what: str = "parameter") -> None:
+    """UserError naming the first floating-point array of `arrays` holding NaN or inf."""
+    for name, a in arrays.items():
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            bad = int(np.count_nonzero(~np.isfinite(a)))
+            raise UserError(f"{source} has a non-finite {what} ({name}: {bad} NaN/inf value(s)); the run that "
+                            f"wrote it diverged: retrain with a lower --lr or gradient clipping")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqlab.errors import UserError
-from seqlab.fileio import atomic_output
+from seqlab.fileio import atomic_output, cannot_write
 
 _COURSE = "amanchadha/coursera-deep-learning-specialization/master/C5%20-%20Sequence%20Models/Week%201"
 _DINO_DIR = f"{_COURSE}/Dinosaur%20Island%20--%20Character-level%20language%20model"
@@ -110,12 +110,18 @@ def _install(src: Path | None, data_source, ds: Dataset) -> Path:
     `data_source` is a readable binary file object; `src` only names it in messages.
     """
     target = _cached(ds)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the dataset folder {target.parent}: {exc.strerror or exc}") from None
     with atomic_output(target, suffix=".part") as out:
         h = hashlib.sha256()
         for block in iter(lambda: data_source.read(1 << 20), b""):
             h.update(block)
-            out.write(block)
+            try:
+                out.write(block)
+            except OSError as exc:
+                raise cannot_write(target, exc) from None
         if h.hexdigest() != ds.sha256:
             raise UserError(f"{src} is not the expected {ds.filename}: sha256 {h.hexdigest()}, "
                             f"expected {ds.sha256}")
@@ -138,7 +144,10 @@ def fetch(name: str, timeout: float = 60.0) -> Path:
 
 def _identify(p: Path) -> tuple[Dataset, str]:
     """The dataset a local file is (by checksum first, then by file name) and its sha256."""
-    digest = sha256_file(p)
+    try:
+        digest = sha256_file(p)
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
     for ds in DATASETS.values():
         if ds.sha256 == digest:
             return ds, digest
@@ -163,7 +172,11 @@ def import_files(paths) -> list[Path]:
         found.append((p, *_identify(p)))
     out = []
     for p, ds, _ in found:
-        with open(p, "rb") as f:
+        try:
+            f = open(p, "rb")
+        except OSError as exc:
+            raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
+        with f:
             out.append(_install(p, f, ds))
     return out
 

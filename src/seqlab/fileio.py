@@ -1,5 +1,9 @@
 """Atomic file output: write beside the target, then rename over it, so a failure never leaves a half file
-and never touches the file that was there before; and the check that an output path can be written."""
+and never touches the file that was there before; and the check that an output path can be written.
+
+A failed write of our own (full disk, read-only folder, quota) is a UserError naming the file and saying the
+previous one is unchanged; an exception raised by the caller's code inside the block passes through as it was.
+"""
 
 from __future__ import annotations
 
@@ -17,19 +21,35 @@ def _umask() -> int:
     return mask
 
 
+def cannot_write(path: str | os.PathLike, exc: OSError) -> UserError:
+    """The one-line error for a write to `path` that failed with `exc`."""
+    had = Path(path).exists()
+    return UserError(f"cannot write {path}: {exc.strerror or exc}"
+                     f"{' (the previous file is unchanged)' if had else ' (nothing was written)'}")
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, suffix: str = ".tmp"):
     """`with atomic_output(path) as f:` yields a binary file in path's folder; on a clean exit it is synced,
     given the usual permissions (0666 less the umask) and renamed to `path`; on an error it is removed."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private
-        os.replace(tmp, path)
+            try:
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as exc:
+                raise cannot_write(path, exc) from None
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise cannot_write(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -37,7 +57,10 @@ def atomic_output(path: str | os.PathLike, suffix: str = ".tmp"):
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_output(path) as f:
-        f.write(data)
+        try:
+            f.write(data)
+        except OSError as exc:
+            raise cannot_write(path, exc) from None
     return Path(path)
 
 

@@ -85,11 +85,30 @@ def load_bundle(path=None) -> JazzBundle:
     arrays, meta = load_checkpoint(path)
     if meta.get("kind") != KIND:
         raise UserError(f"{path} is a seqlab checkpoint but not a jazz model (kind {meta.get('kind')!r})")
-    model = JazzModel(meta["n_values"], meta["n_a"])
     try:
+        n_values, n_a = meta["n_values"], meta["n_a"]
+        if type(n_values) is not int or type(n_a) is not int:
+            raise TypeError(f"n_values and n_a are {n_values!r} and {n_a!r}, expected integers")
+        # checked against the arrays before the model is built: no allocation from a claimed size
+        expect = {"lstm.W_x": (n_values, 4 * n_a), "lstm.W_h": (n_a, 4 * n_a), "lstm.b": (4 * n_a,),
+                  "dense.W": (n_a, n_values), "dense.b": (n_values,)}
+        for name, shape in expect.items():
+            a = arrays.get(name)
+            if a is None or a.shape != shape or a.dtype.kind != "f":
+                raise ValueError(f"{name} should be floating point of shape {shape}, got "
+                                 f"{None if a is None else (a.dtype.name, a.shape)}")
+        model = JazzModel(n_values, n_a)
         model.load_arrays(arrays)
-    except (KeyError, ValueError) as exc:
-        raise UserError(f"{path} does not hold the jazz model's weights ({exc})") from None
-    progression = [[Chord(o, d, tuple(ps), carried) for o, d, ps, carried in m] for m in meta["progression"]]
-    training = [Note(o, d, p) for o, d, p in meta["training"]]
-    return JazzBundle(model, list(meta["vocab"]), progression, float(meta["beats"]), training, meta["info"])
+        progression = [[Chord(float(o), float(d), tuple(int(p) for p in ps), bool(carried))
+                         for o, d, ps, carried in m] for m in meta["progression"]]
+        training = [Note(float(o), float(d), None if p is None else int(p)) for o, d, p in meta["training"]]
+        vocab, beats, info = [str(v) for v in meta["vocab"]], float(meta["beats"]), meta["info"]
+        if len(vocab) != n_values or not progression or not training or not beats > 0:
+            raise ValueError(f"{len(vocab)} values for {n_values} outputs, {len(progression)} measures, "
+                             f"{len(training)} training notes, {beats} beats")
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise UserError(f"{path} does not hold a usable jazz model ({type(exc).__name__}: {exc})") from None
+    from seqlab.checkpoint import finite_or_refuse
+
+    finite_or_refuse(model.arrays(), path)
+    return JazzBundle(model, vocab, progression, beats, training, info)

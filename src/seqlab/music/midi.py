@@ -10,6 +10,7 @@ onsets is the harmony, and the section is the whole piece from the solo's first 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ DRUM_CHANNEL = 10       # General MIDI percussion (music21 numbers channels from
 MIN_REST = 0.25         # shorter gaps between solo notes are absorbed into the note before them
 METHENY_SHA256 = "0da8322ceab36b036682b5ece0c315193f7b701a3340a0ca5a523b107c6f428d"
 METHENY = {"solo_part": 5, "chord_part": 0, "start": 476.0, "end": 548.0, "beats": 4.0}
+MAX_BYTES = 16 << 20    # larger files are refused before reading (the Metheny file is 92 KB)
+MAX_QUARTERS = 4096     # a track longer than this (quarter notes) is refused: music21's measure making
+                        # is quadratic in the length, and one damaged delta time can claim years
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,12 @@ def read_midi(path):
         raise UserError(f"{p} is a directory; expected a MIDI file (.mid)")
     if not p.exists():
         raise UserError(f"{p}: no such file; expected a MIDI file (.mid)")
+    if not p.is_file():
+        raise UserError(f"{p} is not a regular file; expected a MIDI file (.mid)")
     if p.stat().st_size == 0:
         raise UserError(f"{p} is empty; expected a MIDI file (.mid)")
+    if p.stat().st_size > MAX_BYTES:
+        raise UserError(f"{p} is {p.stat().st_size:,} bytes; expected a MIDI file of at most {MAX_BYTES:,}")
     with open(p, "rb") as f:
         if f.read(4) != b"MThd":
             raise UserError(f"{p} is not a MIDI file (no MThd header); expected a standard MIDI file (.mid)")
@@ -52,7 +60,9 @@ def read_midi(path):
     try:
         mf.open(str(p))
         try:
-            mf.read()
+            with warnings.catch_warnings():  # music21 warns on odd events: our message is the one line
+                warnings.simplefilter("ignore")
+                mf.read()
         finally:
             mf.close()
     except Exception as exc:  # music21 raises several types for damaged files (MidiException, IndexError...)
@@ -129,10 +139,21 @@ def default_parts(tracks: list[TrackInfo], source: str = "the file") -> tuple[in
 
 def _part_elements(mf, part: int):
     """The notes and chords of music21's part `part`, flattened (voices merged), quantized by music21."""
-    from music21.midi.translate import midiTrackToStream
+    from music21.midi.translate import getTimeForEvents, midiTrackToStream
 
-    p = midiTrackToStream(note_tracks(mf)[part], ticksPerQuarter=mf.ticksPerQuarterNote)
-    return list(p.flatten().notes)
+    mt = note_tracks(mf)[part]
+    end = max((t for t, _ in getTimeForEvents(mt)), default=0) / mf.ticksPerQuarterNote
+    if end > MAX_QUARTERS:
+        raise UserError(f"part {part} runs to offset {end:,.0f} quarter notes; expected at most "
+                        f"{MAX_QUARTERS:,} (a damaged file, or a piece too long to improvise over)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = midiTrackToStream(mt, ticksPerQuarter=mf.ticksPerQuarterNote)
+            return list(p.flatten().notes)
+    except Exception as exc:  # music21 fails in many ways on damaged events
+        raise UserError(f"part {part} cannot be read as music ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else 'damaged'})") from None
 
 
 def _monophonic(events: list[tuple[float, float, int]], start: float, end: float) -> list[tuple[float, float, int]]:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from seqlab.errors import UserError
 
+MAX_BYTES = 128 << 20   # a larger corpus is refused before reading (its ids alone would take 8 bytes a char)
+
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 of a file's bytes (recorded in checkpoints as the data checksum)."""
@@ -28,7 +30,12 @@ def read_text(path: str | os.PathLike) -> str:
         raise UserError(f"{p} is a directory; expected a UTF-8 text file")
     if not p.exists():
         raise UserError(f"{p}: no such file; expected a UTF-8 text file")
+    if not p.is_file():
+        raise UserError(f"{p} is not a regular file; expected a UTF-8 text file")
     try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise UserError(f"{p} is {size:,} bytes; expected a text file of at most {MAX_BYTES:,}")
         raw = p.read_bytes()
     except OSError as exc:
         raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None

@@ -220,24 +220,70 @@ class LanguageModel:
 
     @classmethod
     def from_checkpoint(cls, arrays: dict, meta: dict, source: str = "checkpoint") -> LanguageModel:
-        """Inverse of `to_checkpoint`; UserError when the file holds something other than a char model."""
+        """Inverse of `to_checkpoint`; UserError when the file holds something other than a usable char
+        model: wrong kind, settings of the wrong type, arrays of the wrong shape or dtype, NaN or inf."""
+        from seqlab.checkpoint import finite_or_refuse
+
         if meta.get("kind") != "char-model":
             raise UserError(f"{source} is a seqlab checkpoint but not a character-level text model")
+        weights = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
         try:
+            _check_config(meta["config"], weights)
             model = CharModel.from_config(meta["config"], rng=np.random.default_rng(0))
-            model.load_arrays({k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")})
+            model.load_arrays(weights)
             vocab = Vocabulary.from_json(meta["vocab"])
             mode = meta["mode"]
-            lower = bool(meta["normalize"]["lower"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{source} has an inconsistent text model ({exc})") from None
+            lower = meta["normalize"]["lower"]
+            if not isinstance(lower, bool):
+                raise TypeError(f"normalize.lower is {type(lower).__name__}, expected true or false")
+            lines = None
+            if "data.training_lines" in arrays:
+                raw = arrays["data.training_lines"]
+                if raw.dtype != np.uint8 or raw.ndim != 1:
+                    raise TypeError(f"data.training_lines is {raw.dtype} {raw.shape}, expected uint8 bytes")
+                lines = frozenset(raw.tobytes().decode("utf-8").split("\n"))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise UserError(f"{source} has an inconsistent text model ({type(exc).__name__}: {exc})") from None
         if mode not in MODES or vocab.size != model.vocab_size:
             raise UserError(f"{source} has an inconsistent text model (mode {mode!r}, "
                             f"{vocab.size} characters for {model.vocab_size} outputs)")
-        lines = None
-        if "data.training_lines" in arrays:
-            lines = frozenset(arrays["data.training_lines"].tobytes().decode("utf-8").split("\n"))
+        finite_or_refuse(weights, source)
         return cls(model, vocab, lower, mode, lines, meta)
+
+
+def _check_config(config, weights: dict) -> None:
+    """TypeError/ValueError unless `config` (checkpoint metadata) describes exactly the arrays in `weights`:
+    checked before a model is built, so a hostile file can't make us allocate what its numbers claim."""
+    if not isinstance(config, dict):
+        raise TypeError(f"config is {type(config).__name__}, expected an object")
+    for key in ("vocab_size", "hidden", "layers", "embed"):
+        if type(config.get(key)) is not int:
+            raise TypeError(f"config.{key} is {config.get(key)!r}, expected an integer")
+    for key in ("dropout", "forget_bias", "weight_drop"):
+        if type(config.get(key)) not in (int, float):
+            raise TypeError(f"config.{key} is {config.get(key)!r}, expected a number")
+    if config.get("dtype", "float32") not in ("float32", "float64"):
+        raise ValueError(f"config.dtype is {config.get('dtype')!r}, expected float32 or float64")
+    if config.get("cell") not in CELLS:
+        raise ValueError(f"config.cell is {config.get('cell')!r}, expected one of {', '.join(CELLS)}")
+    V, H, L, E = (config[k] for k in ("vocab_size", "hidden", "layers", "embed"))
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[config["cell"]]
+    expect = {"dense.W": (H, V), "dense.b": (V,)}
+    if E:
+        expect["embed.W"] = (V, E)
+    layers = sum(1 for k in weights if k.startswith("rnn.") and k.endswith(".W_x"))
+    if L != layers:
+        raise ValueError(f"config.layers is {L}, the file has {layers} recurrent layer(s)")
+    for k in range(L):
+        expect.update({f"rnn.{k}.W_x": ((E or V) if k == 0 else H, G * H), f"rnn.{k}.W_h": (H, G * H)})
+    for name, shape in expect.items():
+        got = weights.get(name)
+        if got is None or got.shape != shape:
+            raise ValueError(f"{name} should have shape {shape}, "
+                             f"got {None if got is None else got.shape}")
+    for name, a in weights.items():
+        if a.dtype.kind != "f":
+            raise TypeError(f"{name} has dtype {a.dtype}, expected floating point")
 
 
 def bundled_models() -> list[str]:
