@@ -446,3 +446,50 @@ def test_cli_gives_one_line_and_status_2_for_hostile_files(tmp_path, song_bytes)
         message, status = lines[2 * k], lines[2 * k + 1]
         assert status == "2" and message.startswith(f"seqlab {argv.split()[0]}: error: "), r.stderr
     assert "Traceback" not in r.stderr and not solo.exists()
+
+
+# ----------------------------------------------------------------------------------- chord changes
+_SYMBOL = st.builds(lambda root, acc, quality, bass: root + acc + quality + bass,
+                    st.sampled_from("ABCDEFGH"), st.sampled_from(["", "b", "#", "bb", "♭", "♯"]),
+                    st.sampled_from(["", "m", "7", "m7", "maj7", "-7", "ø", "o7", "Δ", "6/9", "7#9", "m7b5",
+                                     "13", "sus4", "7b", "12", "(", "x", "mmm", "maj7maj7"]),
+                    st.sampled_from(["", "/E", "/Bb", "/", "/H"]))
+_CHANGES = st.one_of(
+    st.text(alphabet="ABCDEFGabm#♭7913+-ø°Δ/()|% \n", max_size=40),
+    st.lists(st.lists(st.one_of(_SYMBOL, st.just("%")), max_size=3), max_size=5).map(
+        lambda bars: " | ".join(" ".join(b) for b in bars)))
+
+
+@FUZZ
+@given(text=_CHANGES)
+def test_chord_changes(text):
+    """Any notation: measures of chords with real voicings, or one UserError line."""
+    from seqlab.music.changes import parse_changes, to_chords
+
+    try:
+        measures = parse_changes(text, "--chords")
+    except UserError as exc:
+        assert "\n" not in str(exc)
+        return
+    for bar in to_chords(measures):
+        assert bar and all(len(c.pitches) >= 2 for c in bar)
+
+
+@SLOW_FUZZ
+@given(blob=st.binary(max_size=200))
+def test_chord_changes_files(tmp_path, blob):
+    from seqlab.music.changes import read_changes
+
+    p = tmp_path / "changes.txt"
+    p.write_bytes(blob)
+    try:
+        assert read_changes(p)
+    except UserError as exc:
+        assert "\n" not in str(exc)
+
+
+def test_chord_changes_special_files():
+    from seqlab.music.changes import read_changes
+
+    with pytest.raises(UserError, match="not a regular file"):
+        read_changes("/dev/zero")

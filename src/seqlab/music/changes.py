@@ -25,6 +25,7 @@ from pathlib import Path
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, snap
 
+MAX_BYTES = 1 << 20   # a changes file is a few lines; a larger one is refused before reading (/dev/zero too)
 CHANGES: dict[str, str] = {
     "blues": "F7 | Bb7 | F7 | Cm7 F7 | Bb7 | Bdim7 | F7 | D7 | Gm7 | C7 | F7 D7 | Gm7 C7",
     "minor-blues": "Cm7 | Fm7 | Cm7 | Cm7 | Fm7 | Fm7 | Cm7 | Cm7 | Ab7 | G7 | Cm7 | Dm7b5 G7b9",
@@ -169,6 +170,11 @@ def read_changes(path) -> list[list[ChordSymbol]]:
     """parse_changes of a text file; UserError if it is missing or not text."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_dir() and not p.is_file():
+            raise UserError(f"{p} is not a regular file; expected a text file of chord symbols")
+        if p.is_file() and p.stat().st_size > MAX_BYTES:
+            raise UserError(f"{p} is {p.stat().st_size:,} bytes; expected a text file of chord symbols of at "
+                            f"most {MAX_BYTES:,}")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{p}: no such file; expected a text file of chord symbols") from None
@@ -176,6 +182,8 @@ def read_changes(path) -> list[list[ChordSymbol]]:
         raise UserError(f"{p} is a directory; expected a text file of chord symbols") from None
     except UnicodeDecodeError:
         raise UserError(f"{p} is not UTF-8 text; expected a text file of chord symbols") from None
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
     return parse_changes(text, p.name)
 
 
