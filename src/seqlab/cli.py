@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args)
     except UserError as exc:
         sys.stderr.write(f"seqlab {args.command}: error: {exc}\n")
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         sys.stderr.write("seqlab: interrupted\n")
         return 130

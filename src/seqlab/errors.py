@@ -1,4 +1,5 @@
-"""The one exception type the command line turns into a one-line message and exit status 2."""
+"""The exception types the command line turns into a one-line message: UserError (exit status 2) and
+Diverged (exit status 3)."""
 
 
 class UserError(Exception):
@@ -6,3 +7,12 @@ class UserError(Exception):
 
     The message names what was wrong and what was expected; the CLI prints it on one line, no traceback.
     """
+
+    exit_status = 2
+
+
+class Diverged(UserError):
+    """A training run whose loss or gradient became NaN or infinite: stopped before the bad update, nothing
+    non-finite written. The message names the step and what to try; the CLI exits with status 3."""
+
+    exit_status = 3

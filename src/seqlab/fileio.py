@@ -73,3 +73,8 @@ def check_output_file(path: Path, flag: str = "-o", example: str = "model.npz") 
         raise UserError(f"{flag} {path}: folder {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):
         raise UserError(f"{flag} {path}: folder {path.parent} is not writable")
+    try:  # what access() can't see: a read-only file system, a full quota, root on a special folder
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise UserError(f"{flag} {path}: folder {path.parent} is not writable ({exc.strerror or exc})") from None

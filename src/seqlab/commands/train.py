@@ -47,8 +47,11 @@ def config_from_args(args) -> TrainConfig:
 
 def run(args) -> int:
     import contextlib
+    import shlex
+    import sys
 
     from seqlab.errors import UserError
+    from seqlab.stopping import StopFlag, stop_on_signals
     from seqlab.text.trainer import train
 
     if args.threads is not None and args.threads < 1:
@@ -58,9 +61,16 @@ def run(args) -> int:
         from threadpoolctl import threadpool_limits
 
         limit = threadpool_limits(limits=args.threads)
-    with limit:
+    flag = StopFlag()
+    with limit, stop_on_signals(flag, log=lambda line: print(line, file=sys.stderr, flush=True)):
         result = train(args.corpus, args.output, config_from_args(args), resume=args.resume,
-                       steps=args.steps, progress=not args.quiet)
+                       steps=args.steps, progress=not args.quiet, should_stop=flag)
+    if result["interrupted"]:
+        out = shlex.quote(result["path"])
+        print(f"interrupted at step {result['step']}: saved {result['path']}; continue with: seqlab train "
+              f"{shlex.quote(str(args.corpus))} -o {out} --resume {out} --steps {result['steps']}",
+              file=sys.stderr)
+        return flag.exit_status
     best = result["best"]
     held = f", best held-out {best['nats_per_char']:.4f} nats/char at step {best['step']}" \
         if best["step"] is not None else ""

@@ -15,11 +15,26 @@
             the final checkpoint (the best or the last parameters) and the loss plot (seqlab.figures)
 
 What a caller controls: `cfg` (a TrainConfig), `resume` (a checkpoint to continue) with `steps` (the new total),
-`log` (called with each line of news), `progress` (a tqdm bar on stderr; news then goes through the bar),
-`plot`, and `callback` (called with each evaluation and sample; an exception from it ends the run, nothing more
-written); `train` returns a summary dict. Where changes go: a stop request is one more condition of the `while`
-in `_fit` (the final checkpoint follows as usual); a check on each step's loss goes in `_train_step`; where the
-starting parameters come from is `Run.__init__` (the model), and which engine computes is `_engine`.
+`log` (called with each line of news), `progress` (a tqdm bar when stderr is a terminal; elsewhere (CI, nohup, a
+log file) one line per evaluation with the speed instead of the bar's carriage returns), `plot`, `callback`
+(called with each evaluation and sample; an exception from it ends the run, nothing more written) and
+`should_stop` (below); `train` returns a summary dict. Where changes go: a check on each step's loss goes in
+`_train_step`; where the starting parameters come from is `Run.__init__` (the model), and which engine computes
+is `_engine`.
+
+Stopping on request: `should_stop` is a callable polled after every step (a seqlab.stopping.StopFlag, set by
+SIGINT/SIGTERM in `seqlab train`, or by anything else: the web playground's cancel can call `flag.request()`).
+When it returns True the run ends after the step in progress: a resumable checkpoint is written to `out`
+(atomically, as every checkpoint; a StopFlag also defers a second signal until the write is done) and the
+summary has `interrupted` True; resuming it to the same total gives the uninterrupted run's model, bit for bit.
+
+Faults, all caught before anything wrong reaches the disk:
+    another run writing `out`         UserError at once (seqlab.runlock: OUT.lock; a dead run's is taken over)
+    output folder missing/unwritable  UserError before the data is read
+    a failed write (full disk)        UserError; the previous checkpoint stays whole (seqlab.fileio)
+    loss or gradient NaN/inf          Diverged (exit status 3) naming the step; the NumPy engine stops before
+                                      the update; `out` is left as the last checkpoint written
+    loss > 3 ln V for 100 steps       one warning line suggesting a lower learning rate
 
 Exact resumption: the batch of step s is a function of (seed, s) (seqlab.text.batching), the learning rate a
 function of s, and the checkpoint holds everything else the next step depends on (the table of its keys is
@@ -29,6 +44,9 @@ the same arrays, bit for bit.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import sys
 import time
 from pathlib import Path
 
@@ -38,20 +56,25 @@ from tqdm import tqdm
 from seqlab.checkpoint import load_checkpoint
 from seqlab.data import resolve_corpus
 from seqlab.engine import clip_by_global_norm, parameters
-from seqlab.errors import UserError
+from seqlab.engine.optim import global_norm
+from seqlab.errors import Diverged, UserError
 from seqlab.figures import loss_plot_path, plot_losses
 from seqlab.fileio import check_output_file
+from seqlab.runlock import RunLock
 from seqlab.text.data import prepare_data
 from seqlab.text.model import resolve_model
 from seqlab.text.schedule import learning_rate
 from seqlab.text.train_config import RUNTIME, TrainConfig
 from seqlab.text.train_state import Run, check_resumable
 
+WARN_STEPS = 100   # steps in a row above WARN_FACTOR · ln V before the warning
+WARN_FACTOR = 3.0
+
 __all__ = ["TrainConfig", "learning_rate", "train"]
 
 
 def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: int | None = None,
-          progress: bool = True, log=print, plot: bool = True, callback=None) -> dict:
+          progress: bool = True, log=print, plot: bool = True, callback=None, should_stop=None) -> dict:
     """Train (or resume) and write the checkpoint `out`; returns a summary dict.
 
     corpus: a path (or anything seqlab.data.resolve_corpus accepts). With `resume`, the configuration comes
@@ -60,9 +83,22 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     callback, if given, is called with a dict after each evaluation ({"event": "eval", "step", "train",
     "heldout"}: nats/char, heldout None without a held-out split) and each sample ({"event": "sample", "step",
     "samples": [str]}); an exception it raises ends the run there, with nothing more written.
+    should_stop: a callable polled after each step (see the module docstring); the summary's `interrupted`
+    says whether it ended the run. OUT.lock is held while the run lasts (seqlab.runlock).
     """
     out = Path(out)
     check_output_file(out)
+    lock = RunLock(out, log=log)
+    if cfg is not None and cfg.devices > 1:
+        from seqlab.torch_backend.distributed import world
+
+        if world() is not None:   # a data-parallel worker: the process that started it holds the lock
+            lock = contextlib.nullcontext()
+    with lock:
+        return _train(corpus, out, cfg, resume, steps, progress, log, plot, callback, should_stop)
+
+
+def _train(corpus, out: Path, cfg, resume, steps, progress, log, plot, callback, should_stop) -> dict:
     corpus = resolve_corpus(corpus)
     cfg = cfg or TrainConfig()
     cfg.check()
@@ -92,29 +128,47 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     if resume is not None:
         check_resumable(resume_path, arrays, meta, data, cfg.steps)
         run.restore(arrays, meta)
-    return _fit(run, out, progress, log, plot, callback)
+    return _fit(run, out, progress, log, plot, callback, should_stop)
 
 
-def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None) -> dict:
+def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, should_stop=None) -> dict:
     cfg, lm, data = run.cfg, run.lm, run.data
+    stop = should_stop or (lambda: False)
     batches = data.batches(cfg, lm.start_id)
     engine = _engine(run)
-    bar = tqdm(total=cfg.steps, initial=run.step, unit="step", dynamic_ncols=True) if progress else None
+    terminal = progress and sys.stderr.isatty()
+    bar = tqdm(total=cfg.steps, initial=run.step, unit="step", dynamic_ncols=True) if terminal else None
     say = bar.write if bar is not None else log
     say(f"{cfg.mode} model: {cfg.cell} {cfg.layers}x{cfg.hidden}, {lm.model.num_params:,} parameters, "
         f"vocabulary {lm.vocab.size}")
     t0, chars, first = time.perf_counter(), 0, run.step
+    warn_above, high, warned = WARN_FACTOR * math.log(lm.vocab.size), 0, False
     try:
-        while run.step < cfg.steps and not run.stopped_early:
-            loss, count = _train_step(run, batches, engine)
+        while run.step < cfg.steps and not run.stopped_early and not stop():
+            try:
+                loss, count = _train_step(run, batches, engine)
+            except _NonFinite as exc:
+                raise Diverged(f"training diverged at step {run.step + 1}: {exc}; {_left(out)}; try a lower "
+                               f"--lr (this run: {cfg.lr:g})" + (f" or a smaller --clip (this run: {cfg.clip:g})"
+                                                                 if cfg.clip else " or --clip 5")) from None
             chars += count
+            high = high + 1 if loss > warn_above * count else 0
+            if high >= WARN_STEPS and not warned:
+                warned = True
+                say(f"warning: the training loss has stayed above 3 × ln {lm.vocab.size} = {warn_above:.2f} "
+                    f"nats/char (far worse than a uniform guess) for {WARN_STEPS} steps, up to step {run.step}; "
+                    f"the learning rate is probably too high: try --lr {cfg.lr / 10:g}"
+                    + ("" if cfg.clip else " and --clip 5"))
             if bar is not None:
                 bar.update(1)
                 if run.step % 10 == 0 or run.step == cfg.steps:
                     rate = chars / max(time.perf_counter() - t0, 1e-9)
                     bar.set_postfix_str(f"loss {loss / max(count, 1):.3f}, {rate:,.0f} chars/s")
             if run.step % cfg.eval_every == 0:
-                _evaluate(run, say)
+                seconds = time.perf_counter() - t0
+                _evaluate(run, say, "" if bar is not None or not progress else
+                          f" [step {run.step}/{cfg.steps}, {chars / max(seconds, 1e-9):,.0f} chars/s, "
+                          f"{seconds:.0f} s]")
                 if callback is not None:
                     h = run.history
                     callback({"event": "eval", "step": run.step, "train": h["train"][-1],
@@ -126,17 +180,41 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None) ->
                     callback({"event": "sample", "step": run.step, "samples": shown})
             if cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and run.step < cfg.steps \
                     and not run.stopped_early:
-                run.save(out, final=False)
+                _save(run, out, stop, final=False)
     finally:
         if bar is not None:
             bar.close()
-    final = _choose_final(run, say)
-    run.save(out, final=True, use_current=final)
-    if plot and run.history["step"]:
-        plot_losses(run.history, loss_plot_path(out), f"{out.name}: {cfg.cell} {cfg.layers}x{cfg.hidden}")
+    interrupted = run.step < cfg.steps and not run.stopped_early
+    if interrupted:   # a stop request: the state after this step, as a periodic checkpoint would hold it
+        _save(run, out, stop, final=False)
+    else:
+        final = _choose_final(run, say)
+        _save(run, out, stop, final=True, use_current=final)
+        if plot and run.history["step"]:
+            plot_losses(run.history, loss_plot_path(out), f"{out.name}: {cfg.cell} {cfg.layers}x{cfg.hidden}")
     seconds = time.perf_counter() - t0
     return {"path": str(out), "step": run.step, "best": run.best, "stopped_early": run.stopped_early,
-            "seconds": seconds, "chars_per_second": chars / max(seconds, 1e-9), "steps_run": run.step - first}
+            "seconds": seconds, "chars_per_second": chars / max(seconds, 1e-9), "steps_run": run.step - first,
+            "interrupted": interrupted, "steps": cfg.steps}
+
+
+class _NonFinite(Exception):
+    """Inside a step: the loss or the gradient is NaN or infinite (the message says which)."""
+
+
+def _save(run: Run, out: Path, stop, **kw) -> None:
+    """run.save, refusing non-finite parameters, and marked as a write for a StopFlag (signals wait)."""
+    for name, p in run.lm.model.arrays().items():
+        if not np.isfinite(p).all():
+            raise Diverged(f"training diverged by step {run.step}: parameter {name} holds NaN or inf; "
+                           f"{_left(out)}; try a lower --lr (this run: {run.cfg.lr:g}) or --clip 1")
+    saving = getattr(stop, "saving_now", None)
+    with saving() if saving is not None else contextlib.nullcontext():
+        run.save(out, **kw)
+
+
+def _left(out: Path) -> str:
+    return f"{out} is left as the last checkpoint written" if out.exists() else "no checkpoint was written"
 
 
 def _train_step(run: Run, batches, engine) -> tuple[float, int]:
@@ -145,7 +223,10 @@ def _train_step(run: Run, batches, engine) -> tuple[float, int]:
     if batches.resets_state(s):
         run.states = None
     ids_in, target, mask = batches.batch(s)
-    loss, count, states = engine(ids_in, target, mask, run.states, learning_rate(cfg, s))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # checked, and said in one line
+        loss, count, states = engine(ids_in, target, mask, run.states, learning_rate(cfg, s))
+    if not math.isfinite(loss):   # (the NumPy engine stops earlier, before its update)
+        raise _NonFinite(f"the loss is {loss / max(count, 1):g} nats/char")
     run.states = states if run.data.carries_state else None
     run.step = s + 1
     run.acc[0] += loss
@@ -167,8 +248,10 @@ def _engine(run: Run):
     def numpy_step(ids_in, target, mask, states, lr):
         opt.lr = lr
         loss, count, states = model.loss_and_grads(ids_in, target, mask, states)
-        if cfg.clip:
-            clip_by_global_norm(model.layers, cfg.clip)
+        norm = clip_by_global_norm(model.layers, cfg.clip) if cfg.clip else global_norm(model.layers)
+        if not (math.isfinite(loss) and math.isfinite(norm)):   # before the update: parameters stay good
+            raise _NonFinite(f"the loss is {loss / max(count, 1):g} nats/char" if not math.isfinite(loss)
+                             else f"the gradient norm is {norm:g}")
         opt.step()
         if cfg.weight_decay:
             shrink = opt.lr * cfg.weight_decay
@@ -191,7 +274,7 @@ def _check_engine(cfg: TrainConfig) -> None:
     resolve_device(cfg.device)   # PyTorch installed, and the device here
 
 
-def _evaluate(run: Run, say) -> None:
+def _evaluate(run: Run, say, suffix: str = "") -> None:
     """Record the training loss since the last evaluation and the held-out score; keep the best; stop early."""
     train_nll = run.acc[0] / max(run.acc[1], 1)
     run.acc = [0.0, 0]
@@ -213,7 +296,7 @@ def _evaluate(run: Run, say) -> None:
                 run.stopped_early = True
                 msg += f"; no improvement in {run.bad_evals} evaluations, stopping (best: step " \
                        f"{run.best['step']})"
-    say(msg)
+    say(msg + suffix)
 
 
 def _choose_final(run: Run, say) -> bool:
