@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from seqlab.text.train_config import TrainConfig, flag
+from seqlab.text.train_config import RUNTIME, TrainConfig, flag
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -61,16 +61,18 @@ def run(args) -> int:
         from threadpoolctl import threadpool_limits
 
         limit = threadpool_limits(limits=args.threads)
-    flag = StopFlag()
-    with limit, stop_on_signals(flag, log=lambda line: print(line, file=sys.stderr, flush=True)):
+    stop = StopFlag()
+    with limit, stop_on_signals(stop, log=lambda line: print(line, file=sys.stderr, flush=True)):
         result = train(args.corpus, args.output, config_from_args(args), resume=args.resume,
-                       steps=args.steps, progress=not args.quiet, should_stop=flag)
+                       steps=args.steps, progress=not args.quiet, should_stop=stop)
     if result["interrupted"]:
         out = shlex.quote(result["path"])
+        runtime = "".join(f" {flag(f)} {shlex.quote(str(getattr(args, f.name)))}" for f in fields(TrainConfig)
+                          if f.name in RUNTIME and getattr(args, f.name) != f.default)  # not in the checkpoint
         print(f"interrupted at step {result['step']}: saved {result['path']}; continue with: seqlab train "
-              f"{shlex.quote(str(args.corpus))} -o {out} --resume {out} --steps {result['steps']}",
+              f"{shlex.quote(str(args.corpus))} -o {out} --resume {out} --steps {result['steps']}{runtime}",
               file=sys.stderr)
-        return flag.exit_status
+        return stop.exit_status
     best = result["best"]
     held = f", best held-out {best['nats_per_char']:.4f} nats/char at step {best['step']}" \
         if best["step"] is not None else ""
