@@ -2,7 +2,8 @@
 page's live curve, cancellation, and the finished model moved into the models folder.
 
 The run writes to a staging folder beside the models; only a finished run's checkpoint is renamed into the
-folder (atomically), so a cancelled or failed run leaves nothing in Models.
+folder (atomically), so a cancelled or failed run leaves nothing in Models. Cancelling sets the job's StopFlag,
+which the trainer polls after every step (seqlab.stopping).
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ from pathlib import Path
 
 from seqlab.app.errors import Busy
 from seqlab.errors import UserError
+from seqlab.stopping import StopFlag
 from seqlab.text.train_config import TrainConfig
-
-
-class Cancelled(Exception):
-    """Raised from the trainer's callback when the job is cancelled."""
 
 
 @dataclass
@@ -38,7 +36,7 @@ class Job:
     error: str | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
-    cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    cancel: StopFlag = field(default_factory=StopFlag, repr=False)   # the trainer polls it after every step
 
     def summary(self) -> dict:
         return {"id": self.id, "name": self.name, "file": self.filename, "status": self.status,
@@ -85,13 +83,13 @@ class Trainer:
         with self._lock:
             if not self.running:
                 raise UserError("no training job is running")
-            self.job.cancel.set()
+            self.job.cancel.request("cancelled from the page")
             return self.job
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel a running job and wait for its thread (the server is stopping)."""
         if self.job is not None:
-            self.job.cancel.set()
+            self.job.cancel.request("the server is stopping")
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -115,29 +113,28 @@ class Trainer:
         staging_out = self.staging / f"{job.id}.npz"
 
         def callback(event: dict) -> None:
-            if job.cancel.is_set():
-                raise Cancelled
             event = dict(event)
             event["type"] = event.pop("event")
             self._emit(job, event)
 
         try:
-            train(corpus, staging_out, cfg, progress=False, log=lambda *a: None, plot=False, callback=callback)
-            if job.cancel.is_set():
-                raise Cancelled
-            final = self.store.writable / f"{self.store.free_name(job.name)}.npz"
-            os.replace(staging_out, final)
-            job.name = final.stem
-            end = {"type": "done", "model": job.name}
-            status = "done"
-        except Cancelled:
-            end, status = {"type": "cancelled", "step": job.step}, "cancelled"
+            result = train(corpus, staging_out, cfg, progress=False, log=lambda *a: None, plot=False,
+                           callback=callback, should_stop=job.cancel)
+            if result["interrupted"]:      # cancelled: the resumable checkpoint it wrote is dropped below
+                end, status = {"type": "cancelled", "step": result["step"]}, "cancelled"
+                job.step = result["step"]
+            else:
+                final = self.store.writable / f"{self.store.free_name(job.name)}.npz"
+                os.replace(staging_out, final)
+                job.name = final.stem
+                end, status = {"type": "done", "model": job.name}, "done"
         except UserError as exc:
             end, status = {"type": "failed", "message": str(exc)}, "failed"
         except Exception as exc:  # noqa: BLE001 - a job's failure is reported to the page, never a traceback
             end, status = {"type": "failed", "message": f"training failed ({type(exc).__name__}: {exc})"}, "failed"
         finally:
-            staging_out.unlink(missing_ok=True)
+            for leftover in self.staging.glob(f"{job.id}.*"):   # a cancelled run's checkpoint, its lock file
+                leftover.unlink(missing_ok=True)
             shutil.rmtree(corpus.parent, ignore_errors=True)
         with self._lock:
             job.status, job.finished = status, time.time()

@@ -28,7 +28,7 @@ from seqlab.text.train_config import TrainConfig
 
 MAX_UPLOAD = 5 * 1024 * 1024          # bytes of the uploaded text
 MAX_HELDOUT_STREAM = 2000             # characters held out in stream mode (scored at every evaluation)
-MAX_EVAL_EVERY = 25                   # steps between loss points at most (a cancel takes effect at the next)
+MAX_EVAL_EVERY = 25                   # steps between loss points at most
 router = APIRouter()
 
 
