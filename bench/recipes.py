@@ -54,7 +54,6 @@ def _text_recipe(name: str):
     module = TorchCharModel(config)
     topt = torch.optim.Adam(list(leaves.values()), lr=cfg.lr)
     H, L, p, wd = cfg.hidden, cfg.layers, cfg.dropout, cfg.weight_drop
-    G = {"lstm": 4, "gru": 3, "rnn": 1}[cfg.cell]
     state = {"seqlab": None, "torch": None}
 
     def ours(s: int) -> None:
@@ -83,7 +82,8 @@ def _text_recipe(name: str):
 
             masks = Masks(input=drop((T, B, cfg.embed)) if cfg.embed else None,
                           between=[drop((T, B, H)) for _ in range(L - 1)], output=drop((T, B, H)))
-        wmasks = [(torch.rand(G * H, H) < 1 - wd).float() / (1 - wd) for _ in range(L)] if wd else None
+        wmasks = [(torch.rand(leaves[f"rnn.{k}.W_h"].shape) < 1 - wd).float() / (1 - wd)
+                  for k in range(L)] if wd else None
         sd = state_dict_from_leaves(config, leaves, wmasks)
         logits, st = torch.func.functional_call(module, sd, (torch.from_numpy(ids_in), state["torch"], masks))
         nll = F.cross_entropy(logits.reshape(T * B, V), torch.from_numpy(target).reshape(T * B), reduction="none")
@@ -100,7 +100,8 @@ def _text_recipe(name: str):
 
 
 def _jazz_recipe():
-    from seqlab.music.corpus import build_corpus, one_hot, training_windows
+    from seqlab.engine.base import one_hot
+    from seqlab.music.corpus import build_corpus, training_windows
     from seqlab.music.midi import load_section
     from seqlab.music.model import JazzModel
     from seqlab.music.train import SETTINGS

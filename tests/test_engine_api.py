@@ -298,30 +298,3 @@ def test_flat_adam_is_the_per_array_update_bit_for_bit():
     for k, (m, v) in enumerate(moments):
         np.testing.assert_array_equal(opt.state_dict()[f"m.{k}"], m)
         np.testing.assert_array_equal(opt.state_dict()[f"v.{k}"], v)
-
-
-@pytest.mark.parametrize("make", [lambda r: LSTM(3, 64, rng=r), lambda r: GRU(3, 64, rng=r),
-                                  lambda r: RNN(3, 64, rng=r)])
-def test_threads_sampling_one_layer_get_their_own_scratch(make):
-    """Inference calls keep their scratch arrays per thread: threads running one layer at once get exactly
-    what each gets alone."""
-    import threading
-
-    layer = make(np.random.default_rng(1))
-    rng = np.random.default_rng(4)
-    xs = [rng.standard_normal((3, 200, 3)).astype(np.float32) for _ in range(4)]
-    alone = [layer.forward(x, cache=False)[0] for x in xs]
-    got = [[] for _ in xs]
-
-    def work(k):
-        for _ in range(15):
-            got[k].append(layer.forward(xs[k], cache=False)[0])
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(xs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for k, outs in enumerate(got):
-        for out in outs:
-            np.testing.assert_array_equal(out, alone[k])

@@ -62,13 +62,13 @@ class GRU(Recurrent):
         W_h = self.params["W_h"]
 
         # (T, B, 3H): pre-activations, then r, z, n in place
-        gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 3 * H), cache), cache=cache)
+        gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 3 * H), cache))
         hs = np.empty((T + 1, B, H), self.dtype)
         hs[0] = h0
         # What the n block's recurrent part needs for backward: h·W_hn + b_hn (after) or r ∗ h (before).
         aux = self._buffer("aux", (T, B, H), cache)
-        rec = self._buffer("rec", (B, 3 * H), cache)
-        s = self._buffer("s", (B, H), cache)
+        rec = np.empty((B, 3 * H), self.dtype)
+        s = np.empty((B, H), self.dtype)
         for t in range(T):
             row = gates[t]
             h = hs[t]
@@ -105,7 +105,9 @@ class GRU(Recurrent):
         H = self.hidden_size
         dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
         W_h = self.params["W_h"]
-        dh, s1, s2 = (self._buffer(name, (B, H)) for name in ("dh", "s1", "s2"))
+        dh = np.empty((B, H), self.dtype)
+        s1 = np.empty((B, H), self.dtype)
+        s2 = np.empty((B, H), self.dtype)
         # dL/d(recurrent pre-activations h·W_h): r and z blocks equal the input-side ones; n block differs.
         drec_n = self._buffer("drec_n", (T, B, H))
         for t in range(T - 1, -1, -1):

@@ -66,20 +66,19 @@ class LSTM(Recurrent):
             # activate all four gates.
             half = np.full(4 * H, 0.5, self.dtype)
             half[2 * H:3 * H] = 1.0
-            W_h = np.multiply(self.params["W_h"], half, out=self._buffer("W_h_scaled", (H, 4 * H), cache))
-            gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache), scale=half,
-                                         cache=cache)
+            W_h = self.params["W_h"] * half
+            gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache), scale=half)
         else:
             act = gate(self.recurrent_activation)
             W_h = self.params["W_h"]
             # (T, B, 4H): pre-activations, then activations in place
-            gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache), cache=cache)
-        hs = np.empty((T + 1, B, H), self.dtype)  # a⟨0⟩ … a⟨T⟩ (fresh: out is a view of it)
+            gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache))
+        hs = np.empty((T + 1, B, H), self.dtype)  # a⟨0⟩ … a⟨T⟩
         cs = self._buffer("cs", (T + 1, B, H), cache)   # c⟨0⟩ … c⟨T⟩
         tcs = self._buffer("tcs", (T, B, H), cache)     # tanh(c⟨t⟩)
         hs[0], cs[0] = h0, c0
-        rec = self._buffer("rec", (B, 4 * H), cache)
-        ig = self._buffer("ig", (B, H), cache)
+        rec = np.empty((B, 4 * H), self.dtype)
+        ig = np.empty((B, H), self.dtype)
         zero_start = state is None              # a⟨0⟩ = 0: the first recurrent product is zero, skip it
         for t in range(T):
             row = gates[t]
@@ -121,9 +120,12 @@ class LSTM(Recurrent):
         dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
         W_h = self.params["W_h"]
-        dh_sum, s1, s2, di = (self._buffer(name, (B, H)) for name in ("dh_sum", "s1", "s2", "di"))
-        up = self._buffer("up", (B, 4 * H))          # dL/d(gate value) of the four gates
-        deriv = self._buffer("deriv", (B, 4 * H))    # d(gate value)/d(pre-activation), g's times i (see below)
+        dh_sum = np.empty((B, H), self.dtype)
+        s1 = np.empty((B, H), self.dtype)
+        s2 = np.empty((B, H), self.dtype)
+        di = np.empty((B, H), self.dtype)
+        up = np.empty((B, 4 * H), self.dtype)      # dL/d(gate value) of the four gates
+        deriv = np.empty((B, 4 * H), self.dtype)   # d(gate value)/d(pre-activation), g's times i (see below)
         for t in range(T - 1, -1, -1):
             row = gates[t]
             i, f, g, o = row[:, :H], row[:, H:2 * H], row[:, 2 * H:3 * H], row[:, 3 * H:]

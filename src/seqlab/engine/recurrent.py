@@ -7,8 +7,6 @@ Only the h⟨t−1⟩·W_h product and the elementwise gate work remain inside t
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from seqlab.engine import init
@@ -112,33 +110,26 @@ class Recurrent(Layer):
         return {name: cache.gates[:, :, k * H:(k + 1) * H].copy() for k, name in enumerate(self.gate_names)}
 
     # --- the parts shared by all cells -------------------------------------------------------------------
-    def _buffer(self, name: str, shape: tuple, cache: bool = True) -> np.ndarray:
-        """An uninitialised array of the layer's dtype for its own use (the backward cache and scratch), kept
-        and handed out again by the next call of the same shape (base.kept_array).
+    def _buffer(self, name: str, shape: tuple, keep: bool = True) -> np.ndarray:
+        """An uninitialised array of the layer's dtype for its own use (the backward cache and scratch).
 
-        The next forward overwrites it, which is safe because it also replaces the cache that refers to it. An
-        inference call (cache=False) gets arrays of its own, one set per thread, so threads sampling from the
-        same model at once (the web server's) do not overwrite each other's.
-        Reusing them matters most for sampling: a step over 1,000 names would otherwise page-fault in about
-        4 MB of fresh memory, half of its time."""
-        key = name if cache else (name, threading.get_ident())
-        return kept_array(self._buffers, key, shape, self.dtype)
+        With keep=True (training calls) it is kept and reused by the next call of the same shape
+        (layer.kept_array); the next forward overwrites it, which is safe because it also replaces the cache
+        that refers to it."""
+        return kept_array(self._buffers, name, shape, self.dtype) if keep else np.empty(shape, self.dtype)
 
-    def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None,
-                        cache: bool = True) -> np.ndarray:
+    def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:
         """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) or ids (T, B) -> (T, B, G·H).
 
         For ids the product of a one-hot row is a row of W_x, so the projection is a row lookup in W_x + b
         (the same numbers the product gives). `scale` (G·H,) multiplies the columns of W_x and b first (the
-        LSTM halves its σ gates); the scaled copies are kept buffers, like `out` (cache as for `_buffer`)."""
+        LSTM halves its σ gates)."""
         T, B = x.shape[:2]
         W_x, b = self.params["W_x"], self.params["b"]
         if scale is not None:
-            W_x = np.multiply(W_x, scale, out=self._buffer("W_x_scaled", W_x.shape, cache))
-            b = np.multiply(b, scale, out=self._buffer("b_scaled", b.shape, cache))
+            W_x, b = W_x * scale, b * scale
         if x.ndim == 2:
-            table = np.add(W_x, b, out=self._buffer("W_x_plus_b", W_x.shape, cache))
-            proj = np.take(table, x.reshape(T * B), axis=0, out=out, mode="clip")   # ids checked already
+            proj = np.take(W_x + b, x.reshape(T * B), axis=0, out=out, mode="clip")   # ids checked already
         else:
             proj = np.matmul(x.reshape(T * B, -1), W_x, out=out)
             proj += b

@@ -39,7 +39,7 @@ class RNN(Recurrent):
         hs = np.empty((T + 1, B, self.hidden_size), self.dtype)
         hs[0] = h0
         self._project_inputs(x, out=hs[1:].reshape(T * B, -1))
-        rec = self._buffer("rec", (B, self.hidden_size), cache)
+        rec = np.empty((B, self.hidden_size), self.dtype)
         zero_start = state is None              # a⟨0⟩ = 0: the first recurrent product is zero, skip it
         for t in range(T):
             nxt = hs[t + 1]
