@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench models serve clean
+.PHONY: demo test bench models serve figures clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: $(STAMP)
 
 models: $(STAMP)
 	$(BIN)/python -m seqlab.pretrained.build
+
+# The figures of README.md's "See it" section, at the explorers' defaults.
+figures: $(STAMP)
+	$(BIN)/seqlab explore gradients -o docs/gradients.png
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "poem",
     "jazz",
     "serve",
+    "explore",
 ]
 
 
