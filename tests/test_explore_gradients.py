@@ -16,14 +16,14 @@ from seqlab.explore.models import float64_copy
 from seqlab.text.model import CharModel, LanguageModel
 from seqlab.text.vocab import Vocabulary
 
-torch.set_default_dtype(torch.float64)
+F64 = torch.float64
 
 
 def _torch_cell(layer):
     """A torch RNNCell/GRUCell/LSTMCell with `layer`'s weights (seqlab keeps the transposes, one bias)."""
     D, H = layer.input_size, layer.hidden_size
     kind = type(layer).__name__
-    cell = {"RNN": torch.nn.RNNCell, "GRU": torch.nn.GRUCell, "LSTM": torch.nn.LSTMCell}[kind](D, H)
+    cell = {"RNN": torch.nn.RNNCell, "GRU": torch.nn.GRUCell, "LSTM": torch.nn.LSTMCell}[kind](D, H, dtype=F64)
     p = layer.params
     with torch.no_grad():
         cell.weight_ih.copy_(torch.from_numpy(p["W_x"].T.copy()))
@@ -41,7 +41,8 @@ def _torch_state_grads(layers, x, g):
     T, B = x.shape[:2]
     hs = [[] for _ in layers]
     cs = [[] for _ in layers]
-    state = [(torch.zeros(B, layer.hidden_size), torch.zeros(B, layer.hidden_size)) for layer in layers]
+    state = [(torch.zeros(B, layer.hidden_size, dtype=F64), torch.zeros(B, layer.hidden_size, dtype=F64))
+             for layer in layers]
     for t in range(T):
         inp = x[t]
         for k, (cell, is_lstm) in enumerate(cells):

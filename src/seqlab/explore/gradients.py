@@ -33,14 +33,16 @@ CELLS = ("rnn", "gru", "lstm", "lstm-fb1")
 DEFAULT_CELLS = ("rnn", "gru", "lstm", "lstm-fb1")
 
 
-def make_cell(name: str, size: int, rng: np.random.Generator, scale: float = 1.0):
-    """A float64 layer of `size` inputs and units with the engine's initialisation; W_h multiplied by scale."""
+def make_cell(name: str, input_size: int, hidden: int, rng: np.random.Generator, *, scale: float = 1.0,
+              dtype=np.float64):
+    """A layer of cell `name` with the engine's initialisation; W_h multiplied by scale."""
+    kw = {"dtype": dtype, "rng": rng}
     if name == "rnn":
-        layer = RNN(size, size, dtype=np.float64, rng=rng)
+        layer = RNN(input_size, hidden, **kw)
     elif name == "gru":
-        layer = GRU(size, size, dtype=np.float64, rng=rng)
+        layer = GRU(input_size, hidden, **kw)
     elif name in ("lstm", "lstm-fb1"):
-        layer = LSTM(size, size, dtype=np.float64, rng=rng, forget_bias=1.0 if name == "lstm-fb1" else 0.0)
+        layer = LSTM(input_size, hidden, forget_bias=1.0 if name == "lstm-fb1" else 0.0, **kw)
     else:
         raise UserError(f"unknown cell {name!r}; expected one of {', '.join(CELLS)}")
     layer.params["W_h"] *= scale
@@ -65,7 +67,7 @@ def problem(name: str, hidden: int, steps: int, batch: int, scale: float, seed: 
     """(layer, x (T, B, hidden), g (B, hidden)) for cell `name`: the weights and data `gradient_norms`
     uses, from their own generator per cell (so a cell's numbers do not depend on which others are run)."""
     rng = np.random.default_rng([seed, CELLS.index(name) if name in CELLS else 99])
-    layer = make_cell(name, hidden, rng, scale)
+    layer = make_cell(name, hidden, hidden, rng, scale=scale)
     x = rng.standard_normal((steps, batch, hidden))
     g = unit_vectors(rng, batch, hidden)
     return layer, x, g
