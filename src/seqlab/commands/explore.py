@@ -85,7 +85,8 @@ def run_gradients(args) -> int:
 
 def _gradient_table(result) -> None:
     T = len(result["distance"])
-    ks = [k for k in (0, 1, 10, 25, 50, 100, 200) if k < T] + ([T - 1] if T - 1 not in (0, 1, 10, 25, 50, 100, 200) else [])
+    marks = (0, 1, 10, 25, 50, 100, 200)
+    ks = [k for k in marks if k < T] + ([T - 1] if T - 1 not in marks else [])
     series = [(n, v) for n, v in result["norms"].items()]
     series += [(f"{n} (c)", v) for n, v in result.get("c_norms", {}).items()]
     width = max(len(n) for n, _ in series) + 2
