@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqlab.engine.lstm import lstm_gates
-
 
 def _split(state, has_cell: bool):
     """A layer's state -> (h, c or None)."""
@@ -64,7 +62,7 @@ def state_gradients(layers: list, x: np.ndarray, g: np.ndarray) -> dict:
             dh, dcell = carried[k]
             da[k][t + 1] = dh if up is None else dh + up[0]
             if cells[k]:
-                o = lstm_gates(layer)["o"][0]
+                o = layer.gate_values()["o"][0]
                 tc = np.tanh(history[t + 1][k][1])
                 dc[k][t + 1] = dcell + da[k][t + 1] * o * (1.0 - tc * tc)   # ∂a/∂c of a = o ∗ tanh(c)
             dx, d0 = layer.backward(up, _join(dh, dcell, cells[k]), need_dx=k > 0)
