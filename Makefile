@@ -32,8 +32,14 @@ models: $(STAMP)
 	$(BIN)/python -m seqlab.pretrained.build
 
 # The figures of README.md's "See it" section, at the explorers' defaults.
+# The cells page itself (about 0.8 MB) goes to build/; the first 5,000 characters of the sonnets are read.
 figures: $(STAMP)
 	$(BIN)/seqlab explore gradients -o docs/gradients.png
+	$(BIN)/seqlab explore memory -o docs/memory.png
+	@mkdir -p build
+	$(BIN)/seqlab explore cells shakespeare "$$($(BIN)/python -c 'from seqlab import data; print(data.path("shakespeare"))')" \
+		-o build/cells.html --png docs/cells.png
+	$(BIN)/seqlab explore sampling dinos -o docs/sampling.png
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
