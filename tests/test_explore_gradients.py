@@ -170,3 +170,15 @@ def test_cli_bad_model_and_text(tmp_path, capsys):
            "needs at least")
     _fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(tmp_path / "missing.txt")],
            "no such file")
+
+
+def test_explore_help_lists_the_four(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["explore", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("gradients", "memory", "cells", "sampling"))
+    for name in ("gradients", "memory", "cells", "sampling"):
+        with pytest.raises(SystemExit) as stop:
+            main(["explore", name, "--help"])
+        assert stop.value.code == 0 and "--json" in capsys.readouterr().out

@@ -22,10 +22,10 @@ def register(subparsers) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
 
-def _common(p, out_help: str, seed: int | None = 0) -> None:
+def _common(p, out_help: str, seed_help: str = "random seed (%(default)s)") -> None:
     p.add_argument("-o", "--output", metavar="FILE", help=out_help)
     p.add_argument("--json", action="store_true", help="print only the numbers, as JSON, on stdout")
-    p.add_argument("--seed", type=int, default=seed, help="random seed (%(default)s)")
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
 
 
 # --- gradients ---------------------------------------------------------------------------------------------
@@ -166,7 +166,8 @@ def _register_cells(sub) -> None:
                    help="read the first N characters of TEXT (%(default)s)")
     p.add_argument("--png", nargs="?", const="", default=None, metavar="FILE",
                    help="also draw the shown cells as an image (default: -o's name with .png)")
-    _common(p, "write the HTML page to FILE (.html)")
+    _common(p, "write the HTML page to FILE (.html)",
+            "accepted like the other explorers' (reading a text involves no randomness)")
     p.set_defaults(func=run_cells)
 
 
