@@ -11,6 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from explore_cli import fails
 from seqlab.cli import main
 from seqlab.explore import cells as C
 from seqlab.explore.cells_page import cells_html
@@ -154,15 +155,6 @@ def test_cli_html_png_json(tmp_path, capsys):
     assert {(r["layer"], r["cell"]) for r in rows} == {(0, 5)} and len(rows) == 2 * 3   # a, tanh_c × 3 features
 
 
-def _fails(capsys, argv, *words):
-    capsys.readouterr()
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("seqlab explore: error: "), err
-    for w in words:
-        assert w in err, err
-
-
 def test_cli_bad_input(tmp_path, capsys):
     text = tmp_path / "t.txt"
     text.write_text("tyrannosaurus\n", encoding="utf-8")
@@ -171,12 +163,12 @@ def test_cli_bad_input(tmp_path, capsys):
     garbage = tmp_path / "g.npz"
     garbage.write_bytes(b"PK\x03\x04 not really")
     cells = ["explore", "cells"]
-    _fails(capsys, cells + ["dinos", str(text), "--feature", "quotes"], "unknown feature 'quotes'", "line_position")
-    _fails(capsys, cells + ["dinos", str(text), "--cell", "0:128"], "no such cell", "0–127")
-    _fails(capsys, cells + ["dinos", str(text), "--cell", "a:b"], "LAYER:CELL")
-    _fails(capsys, cells + ["dinos", str(odd)], "not in the model's vocabulary", "'!'")
-    _fails(capsys, cells + ["dinos", str(tmp_path / "none.txt")], "no such file")
-    _fails(capsys, cells + [str(garbage), str(text)], str(garbage))
-    _fails(capsys, cells + ["jazz", str(text)], "not a character-level text model")
-    _fails(capsys, cells + ["dinos", str(text), "--png"], "needs -o")
-    _fails(capsys, cells + ["dinos", str(text), "-o", str(tmp_path / "c.png")], ".html")
+    fails(capsys, cells + ["dinos", str(text), "--feature", "quotes"], "unknown feature 'quotes'", "line_position")
+    fails(capsys, cells + ["dinos", str(text), "--cell", "0:128"], "no such cell", "0–127")
+    fails(capsys, cells + ["dinos", str(text), "--cell", "a:b"], "LAYER:CELL")
+    fails(capsys, cells + ["dinos", str(odd)], "not in the model's vocabulary", "'!'")
+    fails(capsys, cells + ["dinos", str(tmp_path / "none.txt")], "no such file")
+    fails(capsys, cells + [str(garbage), str(text)], str(garbage))
+    fails(capsys, cells + ["jazz", str(text)], "not a character-level text model")
+    fails(capsys, cells + ["dinos", str(text), "--png"], "needs -o")
+    fails(capsys, cells + ["dinos", str(text), "-o", str(tmp_path / "c.png")], ".html")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from explore_cli import fails
 from seqlab.cli import main
 from seqlab.explore import gradients as G
 from seqlab.explore.backprop import state_gradients
@@ -134,15 +135,6 @@ def test_cli_trained_model_on_a_text(tmp_path, capsys):
     assert result["norms"]["lstm.0"][0] == pytest.approx(1.0)
 
 
-def _fails(capsys, argv, *words):
-    capsys.readouterr()
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("seqlab explore: error: "), err
-    for w in words:
-        assert w in err, err
-
-
 @pytest.mark.parametrize("argv,words", [
     (["--cells", "rnn,lstn"], ["unknown name 'lstn'", "lstm-fb1"]),
     (["--cells", ""], ["comma-separated list"]),
@@ -154,7 +146,7 @@ def _fails(capsys, argv, *words):
     (["-o", "g.txt"], [".png"]),
 ])
 def test_cli_bad_input(capsys, argv, words):
-    _fails(capsys, ["explore", "gradients", "--steps", "3", *argv], *words)
+    fails(capsys, ["explore", "gradients", "--steps", "3", *argv], *words)
 
 
 def test_cli_bad_model_and_text(tmp_path, capsys):
@@ -162,13 +154,13 @@ def test_cli_bad_model_and_text(tmp_path, capsys):
     bad.write_bytes(b"not a checkpoint at all")
     text = tmp_path / "t.txt"
     text.write_text("Tyrannosaurus&\nfriends\n", encoding="utf-8")
-    _fails(capsys, ["explore", "gradients", "--model", str(bad), "--text", str(text)], str(bad))
-    _fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(text), "--steps", "20"],
+    fails(capsys, ["explore", "gradients", "--model", str(bad), "--text", str(text)], str(bad))
+    fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(text), "--steps", "20"],
            "not in the model's vocabulary", "'&'")
     text.write_text("Tyrannosaurus\n", encoding="utf-8")
-    _fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(text), "--steps", "500"],
+    fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(text), "--steps", "500"],
            "needs at least")
-    _fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(tmp_path / "missing.txt")],
+    fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(tmp_path / "missing.txt")],
            "no such file")
 
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from explore_cli import fails
 from seqlab.cli import main
 from seqlab.explore import memory as M
 from seqlab.explore.models import load_text_model
@@ -43,15 +44,6 @@ def test_sampling_cli_json_shape(tmp_path, capsys):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-def _fails(capsys, argv, *words):
-    capsys.readouterr()
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("seqlab explore: error: "), err
-    for w in words:
-        assert w in err, err
-
-
 @pytest.mark.parametrize("argv,words", [
     (["--temperatures", ""], ["comma-separated list"]),
     (["--temperatures", "1,hot"], ["'hot' is not a number"]),
@@ -59,14 +51,14 @@ def _fails(capsys, argv, *words):
     (["--prefix", "T-rex"], ["not in the model's vocabulary", "'-'"]),
 ])
 def test_sampling_bad_input(capsys, argv, words):
-    _fails(capsys, ["explore", "sampling", "dinos", *argv], *words)
+    fails(capsys, ["explore", "sampling", "dinos", *argv], *words)
 
 
 def test_sampling_not_a_text_model(tmp_path, capsys):
     bad = tmp_path / "m.npz"
     bad.write_text("hello", encoding="utf-8")
-    _fails(capsys, ["explore", "sampling", str(bad)], str(bad))
-    _fails(capsys, ["explore", "sampling", "nosuchmodel"], "no such model", "dinos")
+    fails(capsys, ["explore", "sampling", str(bad)], str(bad))
+    fails(capsys, ["explore", "sampling", "nosuchmodel"], "no such model", "dinos")
 
 
 def test_recall_batches():
@@ -99,4 +91,4 @@ def test_memory_cli_json_shape(tmp_path, capsys):
     (["--steps", "0"], ["steps must be"]),
 ])
 def test_memory_bad_input(capsys, argv, words):
-    _fails(capsys, ["explore", "memory", *argv], *words)    # refused before any training
+    fails(capsys, ["explore", "memory", *argv], *words)    # refused before any training

@@ -28,6 +28,16 @@ def _common(p, out_help: str, seed_help: str = "random seed (%(default)s)") -> N
     p.add_argument("--seed", type=int, default=0, help=seed_help)
 
 
+def _model_argument(p) -> None:
+    p.add_argument("model", metavar="MODEL", help="a seqlab text model: checkpoint path or bundled name")
+
+
+def _wrote(*paths) -> None:
+    for path in paths:
+        if path:
+            sys.stderr.write(f"wrote {path}\n")
+
+
 # --- gradients ---------------------------------------------------------------------------------------------
 def _register_gradients(sub) -> None:
     p = sub.add_parser(
@@ -78,8 +88,7 @@ def run_gradients(args) -> int:
         print(dumps({"distance": result["distance"], "norms": result["norms"]}))
     else:
         _gradient_table(result)
-        if out:
-            sys.stderr.write(f"wrote {out}\n")
+        _wrote(out)
     return 0
 
 
@@ -143,8 +152,7 @@ def run_memory(args) -> int:
     print("lag".ljust(width) + "".join(f"{v:>8}" for v in lags))
     for c in cells:
         print(c.ljust(width) + "".join(f"{a:>8.3f}" for a in result["accuracy"][c]))
-    if out:
-        sys.stderr.write(f"wrote {out}\n")
+    _wrote(out)
     return 0
 
 
@@ -156,7 +164,7 @@ def _register_cells(sub) -> None:
                     "for LSTMs) by Pearson's correlation with simple features of the text: quote, paren, "
                     "line_position, word_start, vowel. -o writes one self-contained HTML page with the text "
                     "coloured by the best cell of each feature, and the gates' saturation.")
-    p.add_argument("model", metavar="MODEL", help="a seqlab text model: checkpoint path or bundled name")
+    _model_argument(p)
     p.add_argument("text", metavar="TEXT", help="UTF-8 text file for the model to read")
     p.add_argument("--feature", metavar="NAME", help="only this feature (quote, paren, line_position, "
                                                      "word_start, vowel)")
@@ -218,9 +226,7 @@ def run_cells(args) -> int:
         print(f"layer {layer} gates, mean fraction of characters < 0.1 / > 0.9: " + ", ".join(
             f"{g} {sum(f['left']) / len(f['left']):.2f}/{sum(f['right']) / len(f['right']):.2f}"
             for g, f in gates.items()))
-    for path in (out, png):
-        if path:
-            sys.stderr.write(f"wrote {path}\n")
+    _wrote(out, png)
     return 0
 
 
@@ -231,7 +237,7 @@ def _register_sampling(sub) -> None:
         description="The next-character distribution of MODEL after --prefix at several temperatures (bar "
                     "charts of the top characters), its entropy as the temperature varies, and a sample at "
                     "each temperature.")
-    p.add_argument("model", metavar="MODEL", help="a seqlab text model: checkpoint path or bundled name")
+    _model_argument(p)
     p.add_argument("--prefix", default="", metavar="TEXT", help="what the model reads first (none)")
     p.add_argument("--temperatures", default="0.5,1,1.5", metavar="LIST", help="(%(default)s)")
     p.add_argument("--top", type=int, default=10, help="characters shown per temperature (%(default)s)")
@@ -260,6 +266,5 @@ def run_sampling(args) -> int:
         shown = " ".join(f"{S.shown(c)} {p:.2f}" for c, p in top[:6])
         print(f"T = {t:g}: entropy {h:.3f} nats; top: {shown}")
         print("  " + (result["prefix"] + sample).replace("\n", "\n  "))
-    if out:
-        sys.stderr.write(f"wrote {out}\n")
+    _wrote(out)
     return 0
