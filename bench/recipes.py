@@ -25,13 +25,18 @@ from threadpoolctl import threadpool_limits
 
 from seqlab import data as datasets
 from seqlab.engine import Adam, clip_by_global_norm
+from seqlab.engine.base import one_hot
+from seqlab.music.corpus import build_corpus, training_windows
+from seqlab.music.midi import load_section
+from seqlab.music.model import JazzModel
+from seqlab.music.train import SETTINGS
 from seqlab.pretrained.build import DINOS_CONFIG, dinos_split
 from seqlab.pretrained.shakespeare_recipe import SHAKESPEARE_CONFIG, shakespeare_split
 from seqlab.text.corpus import read_text
 from seqlab.text.data import prepare_data
 from seqlab.text.model import CharModel
 from seqlab.text.schedule import learning_rate
-from seqlab.torch_backend.module import TorchCharModel, state_dict_from_leaves, to_leaves
+from seqlab.torch_backend.module import Masks, TorchCharModel, state_dict_from_leaves, to_leaves
 
 
 def _text_recipe(name: str):
@@ -78,8 +83,6 @@ def _text_recipe(name: str):
         T, B = ids_in.shape
         masks = None
         if p:
-            from seqlab.torch_backend.module import Masks
-
             masks = Masks(input=drop((T, B, cfg.embed)) if cfg.embed else None,
                           between=[drop((T, B, H)) for _ in range(L - 1)], output=drop((T, B, H)))
         wmasks = [(torch.rand(leaves[f"rnn.{k}.W_h"].shape) < 1 - wd).float() / (1 - wd)
@@ -100,12 +103,6 @@ def _text_recipe(name: str):
 
 
 def _jazz_recipe():
-    from seqlab.engine.base import one_hot
-    from seqlab.music.corpus import build_corpus, training_windows
-    from seqlab.music.midi import load_section
-    from seqlab.music.model import JazzModel
-    from seqlab.music.train import SETTINGS
-
     corpus = build_corpus(load_section(datasets.path("metheny")))
     rng = np.random.default_rng(SETTINGS["seed"])
     x, y = training_windows(corpus.indices(), m=SETTINGS["m"], Tx=SETTINGS["Tx"], rng=rng)

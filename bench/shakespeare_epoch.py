@@ -19,11 +19,13 @@ import argparse
 import time
 
 import numpy as np
+import torch
+from threadpoolctl import threadpool_info
+
+from seqlab.course import shakespeare as sh
 
 
 def torch_model(n_x: int, n_a: int, n_y: int):
-    import torch
-
     class Course(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -47,8 +49,6 @@ def seqlab_epoch(model, x, targets, order, batch_size):
 
 
 def torch_epoch(model, optimizer, x, targets, order, batch_size):
-    import torch
-
     model.train()
     loss_fn = torch.nn.CrossEntropyLoss()
     for lo in range(0, len(order), batch_size):
@@ -69,11 +69,6 @@ def main(argv=None) -> None:
                         help="batches per turn: the libraries take turns every N batches, so that the machine's "
                              "slow spells fall on both (default 16; 0: whole epochs in turn)")
     args = parser.parse_args(argv)
-
-    import torch
-    from threadpoolctl import threadpool_info
-
-    from seqlab.course import shakespeare as sh
 
     threads = max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
     torch.set_num_threads(threads)

@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import uvicorn
+
 from seqlab.text.model import BUNDLED_DIR
 
 NAMES_TEXT = "\n".join(["tyrannosaurus", "stegosaurus", "triceratops", "velociraptor", "brachiosaurus",
@@ -42,7 +44,6 @@ def parse_sse(text: str) -> list[tuple[str, dict]]:
 @contextlib.contextmanager
 def live_server(app):
     """Run `app` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
-    import uvicorn
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from seqlab import data
+from seqlab.errors import UserError
+
 
 def dataset_path(name: str) -> Path:
     """The verified cached file of dataset `name`, or skip the calling test saying how to get it."""
-    from seqlab import data
-    from seqlab.errors import UserError
 
     try:
         return data.path(name)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from app_helpers import NAMES_TEXT, live_server, models_folder
 from seqlab.app.server import create_app
@@ -35,8 +36,6 @@ def shots(tmp_path_factory):
         data = page.screenshot(**options)
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         if keep:
-            from PIL import Image
-
             Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=48).save(folder / name, optimize=True)
         else:
             (folder / name).write_bytes(data)
@@ -49,7 +48,7 @@ def page(tmp_path_factory):
     if not (Path(CHROMIUM).is_file() or shutil.which("chromium")):
         pytest.fail("the browser tests need Debian's chromium (/usr/bin/chromium): apt-get install -y chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # here, to fail with the line below when it is missing
     except ModuleNotFoundError:
         pytest.fail("the browser tests need the playwright package: pip install '.[test]'")
     app = create_app(models_folder(tmp_path_factory.mktemp("models")))

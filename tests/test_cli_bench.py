@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from seqlab import bench
 from seqlab.cli import main
 
 
@@ -31,8 +32,6 @@ def test_bench_table_and_bad_cell(capsys):
 
 def test_bench_app_shapes_run_the_three_applications(capsys, monkeypatch):
     """--shapes app times each application's shape in one go; the shape names and sizes are seqlab.bench's."""
-    from seqlab import bench
-
     small = {"dinos": {"T": 2, "B": 3, "D": 2, "H": 3}, "jazz": {"T": 3, "B": 2, "D": 4, "H": 2},
              "poem": {"T": 4, "B": 1, "D": 2, "H": 5}}
     monkeypatch.setattr(bench, "APP_SHAPES", small)

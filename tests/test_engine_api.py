@@ -14,11 +14,14 @@ from seqlab.engine import (
     Adam,
     Dense,
     Dropout,
+    Embedding,
     Stack,
     activations,
     clip_by_global_norm,
     clip_by_value,
 )
+from seqlab.engine.optim import adam_update, parameters
+from seqlab.text.model import CharModel
 
 
 def test_wrong_input_width_names_the_expected_shape():
@@ -269,8 +272,6 @@ def test_gate_values_and_cell_states_follow_the_equations():
 
 def test_flat_adam_is_the_per_array_update_bit_for_bit():
     """Adam gathers the parameters into one buffer; its steps are exactly adam_update on each array."""
-    from seqlab.engine.optim import adam_update, parameters
-    from seqlab.text.model import CharModel
 
     def model():
         return CharModel(11, "lstm", hidden=6, layers=2, embed=4, rng=np.random.default_rng(2))
@@ -298,3 +299,22 @@ def test_flat_adam_is_the_per_array_update_bit_for_bit():
     for k, (m, v) in enumerate(moments):
         np.testing.assert_array_equal(opt.state_dict()[f"m.{k}"], m)
         np.testing.assert_array_equal(opt.state_dict()[f"v.{k}"], v)
+
+
+@pytest.mark.parametrize("make,x", [
+    (lambda: Dense(3, 2), np.ones((2, 3), np.float32)),
+    (lambda: Embedding(5, 2), np.array([[1, 4]])),
+    (lambda: LSTM(3, 2), np.ones((2, 1, 3), np.float32)),
+    (lambda: GRU(3, 2), np.ones((2, 1, 3), np.float32)),
+    (lambda: RNN(3, 2), np.ones((2, 1, 3), np.float32)),
+])
+def test_backward_without_a_forward_names_the_problem(make, x):
+    layer = make()
+    name = type(layer).__name__
+    out = layer.forward(x, cache=False)
+    with pytest.raises(RuntimeError, match=rf"^{name}\.backward\(\) needs a forward\(\.\.\., cache=True\) first"):
+        layer.backward(np.ones_like(out[0] if isinstance(out, tuple) else out))
+    out = layer.forward(x)
+    layer.backward(np.ones_like(out[0] if isinstance(out, tuple) else out))
+    with pytest.raises(RuntimeError, match=rf"^{name}\.backward\(\) needs a forward"):   # once per forward
+        layer.backward(np.ones_like(out[0] if isinstance(out, tuple) else out))

@@ -25,6 +25,9 @@ from seqlab.checkpoint import load_checkpoint
 from seqlab.cli import main
 from seqlab.errors import UserError
 from seqlab.runlock import RunLock, lock_path
+from seqlab.stopping import StopFlag
+from seqlab.text.train_config import TrainConfig
+from seqlab.text.trainer import train
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 ENV = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -122,10 +125,6 @@ def test_signal_saves_a_checkpoint_that_resumes_bit_for_bit(corpus, tmp_path, ca
 
 def test_stop_flag_is_the_same_path_for_any_caller(corpus, tmp_path):
     """What the web playground does: request a stop from a callback; the run saves and says it stopped."""
-    from seqlab.stopping import StopFlag
-    from seqlab.text.train_config import TrainConfig
-    from seqlab.text.trainer import train
-
     flag = StopFlag()
     cfg = TrainConfig(hidden=8, steps=1000, eval_every=4, sample_every=0, checkpoint_every=0)
     stop_at = lambda event: event["step"] == 8 and flag.request("cancelled")  # noqa: E731

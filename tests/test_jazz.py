@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import dataset_path
 from seqlab.cli import main
 from seqlab.course import jazz as course
 from seqlab.music import quality
@@ -15,13 +16,12 @@ from seqlab.music.midi import load_section
 from seqlab.music.model import JazzModel
 from seqlab.music.render import read_solo_midi
 from seqlab.music.train import train_model
+from seqlab.text.model import CharModel
 from test_music import _smf, _track
 
 
 @pytest.fixture(scope="module")
 def metheny_corpus():
-    from conftest import dataset_path
-
     return build_corpus(load_section(dataset_path("metheny")))
 
 
@@ -213,8 +213,6 @@ def test_cli_bad_input_is_one_line_and_status_2(tmp_path, capsys, make, args, me
 
 
 def test_step_gives_log_probabilities_as_the_text_models_does_and_arrays_load_by_name():
-    from seqlab.text.model import CharModel
-
     jazz_lp, _ = JazzModel(12, 8, rng=np.random.default_rng(0)).step(np.eye(12, dtype=np.float32)[[0, 3]])
     text_lp, _ = CharModel(12, hidden=8, rng=np.random.default_rng(0)).step(np.array([0, 3]))
     for lp in (jazz_lp, text_lp):

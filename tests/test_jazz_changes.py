@@ -7,6 +7,7 @@ import wave
 
 import numpy as np
 import pytest
+from music21 import converter, tempo
 
 from seqlab.cli import main
 from seqlab.errors import UserError
@@ -98,8 +99,6 @@ def test_swing_moves_the_offbeat_eighths():
 
 
 def test_tempo_instrument_and_swing_reach_the_midi(tmp_path, bundle):
-    from music21 import converter, tempo
-
     take = perform(bundle, changes="C6 | A7 | Dm7 G7 | C6", bpm=96, instrument="trumpet", swing=2 / 3, seed=0)
     assert take.instrument == "Trumpet"
     (midi,) = write_take(take, midi=tmp_path / "t.mid")

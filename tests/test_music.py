@@ -11,7 +11,9 @@ import wave
 
 import numpy as np
 import pytest
+from music21 import converter, tempo
 
+from conftest import dataset_path
 from seqlab.engine.base import one_hot
 from seqlab.errors import UserError
 from seqlab.music.corpus import build_corpus, training_windows
@@ -75,8 +77,6 @@ def song(tmp_path):
 
 @pytest.fixture(scope="module")
 def metheny():
-    from conftest import dataset_path
-
     return load_section(dataset_path("metheny"))
 
 
@@ -242,8 +242,6 @@ def test_training_windows_are_shifted_slices():
 
 
 def test_midi_written_with_named_parts_and_tempo(tmp_path):
-    from music21 import converter, tempo
-
     notes = [Note(0, 1, 60), Note(1, 1 / 3, 62), Note(4 / 3, 2 / 3, 64), Note(3, 0.25, 65)]
     chords = [Chord(0, 4, (48, 52, 55))]
     out = write_midi(tmp_path / "solo.mid", notes, chords)

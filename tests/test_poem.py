@@ -12,8 +12,11 @@ import pytest
 from conftest import dataset_path
 from seqlab.cli import main
 from seqlab.commands.poem import QUESTION
+from seqlab.pretrained.shakespeare_recipe import shakespeare_split
+from seqlab.text.corpus import read_text
 from seqlab.text.model import load_model
 from seqlab.text.train_config import TrainConfig
+from seqlab.text.trainer import train
 
 VERSES = ("shall i compare thee to a summer's day?\nthou art more lovely and more temperate:\n"
           "rough winds do shake the darling buds of may,\nand summer's lease hath all too short a date;\n") * 4
@@ -22,7 +25,6 @@ VERSES = ("shall i compare thee to a summer's day?\nthou art more lovely and mor
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """A small stream model trained for a few steps on a few verses (the test does not need a good poet)."""
-    from seqlab.text.trainer import train
 
     folder = tmp_path_factory.mktemp("poem")
     corpus = folder / "verses.txt"
@@ -96,9 +98,6 @@ def test_bundled_poem_is_the_same_every_run(capsys):
 
 @pytest.mark.data
 def test_bundled_model_scores_the_held_out_tenth(tmp_path, capsys):
-    from seqlab.pretrained.shakespeare_recipe import shakespeare_split
-    from seqlab.text.corpus import read_text
-
     train, held = shakespeare_split(read_text(dataset_path("shakespeare")))
     assert len(held) == 9428 and len(train) + len(held) == 94275
     heldout = tmp_path / "heldout.txt"

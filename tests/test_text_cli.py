@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from seqlab.cli import main
+from seqlab.pretrained.build import dinos_split
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +104,6 @@ def test_names_works_offline_from_the_bundled_model(capsys, monkeypatch, tmp_pat
 
 @pytest.mark.data
 def test_bundled_dinos_model_scores_the_held_out_names(dinos_path, tmp_path, capsys):
-    from seqlab.pretrained.build import dinos_split
-
     _, held = dinos_split(dinos_path.read_text(encoding="utf-8"))
     assert len(held) == 153
     f = tmp_path / "heldout.txt"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seqlab.checkpoint import save_checkpoint
+from seqlab.engine import Adam
 from seqlab.errors import UserError
 from seqlab.text.batching import LinesBatches, StreamBatches, pad_lines
 from seqlab.text.model import CharModel, LanguageModel, bundled_models, load_model, resolve_model
@@ -75,8 +77,6 @@ def test_loss_gradients_match_central_differences(cell, embed, weight_drop):
 
 
 def test_a_tiny_corpus_is_learned():
-    from seqlab.engine import Adam
-
     lines = ["abcab", "bcabc", "cabca"]
     vocab = Vocabulary.from_text("".join(lines) + "\n")
     model = CharModel(vocab.size, "lstm", hidden=16, rng=np.random.default_rng(0))
@@ -114,8 +114,6 @@ def test_checkpoint_round_trip_keeps_everything(tmp_path):
 
 
 def test_foreign_checkpoint_and_unknown_names_are_user_errors(tmp_path):
-    from seqlab.checkpoint import save_checkpoint
-
     save_checkpoint(tmp_path / "other.npz", {"x": np.zeros(3)}, {"kind": "something-else"})
     with pytest.raises(UserError, match="not a character-level text model"):
         load_model(tmp_path / "other.npz")

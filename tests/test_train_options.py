@@ -9,12 +9,12 @@ from dataclasses import asdict, fields
 import pytest
 
 from seqlab.checkpoint import load_checkpoint
-from seqlab.cli import build_parser
+from seqlab.cli import build_parser, main
 from seqlab.commands.train import config_from_args
 from seqlab.errors import UserError
 from seqlab.pretrained.build import DINOS_CONFIG, train_command
 from seqlab.pretrained.shakespeare_recipe import SHAKESPEARE_CONFIG
-from seqlab.text.model import CELLS, bundled_models, resolve_model
+from seqlab.text.model import CELLS, bundled_models, load_model, resolve_model
 from seqlab.text.train_config import MODES, RUNTIME, TrainConfig, command_args, flag
 
 
@@ -84,9 +84,6 @@ def test_every_bundled_models_command_reproduces_its_config():
 
 
 def test_forget_bias_reaches_the_model(tmp_path):
-    from seqlab.cli import main
-    from seqlab.text.model import load_model
-
     corpus = tmp_path / "c.txt"
     corpus.write_text("abc\nbca\ncab\n", encoding="utf-8")
     out = tmp_path / "m.npz"

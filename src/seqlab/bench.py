@@ -9,6 +9,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+
+from seqlab.engine import GRU, LSTM, RNN
+from seqlab.torch_backend import require_torch, resolve_device
 
 BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}
 # The shapes the three applications train at (the bundled recipes): T, B, input D, hidden H.
@@ -66,15 +70,10 @@ def run(cells=("lstm", "gru", "rnn"), T=100, B=64, D=64, H=256, repeats=9, threa
 
     device: where PyTorch's side runs ("cpu", "cuda", "cuda:N"; on a GPU that is cuDNN's fused kernels);
     seqlab's always runs on this CPU."""
-    from threadpoolctl import threadpool_limits
-
-    from seqlab.torch_backend import require_torch, resolve_device
 
     torch = require_torch("seqlab bench")
     dev = resolve_device(device)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-
-    from seqlab.engine import GRU, LSTM, RNN
 
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)

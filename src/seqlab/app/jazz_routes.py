@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from seqlab.app.errors import FieldError
 from seqlab.errors import UserError
+from seqlab.music.bundle import load_bundle
 from seqlab.music.changes import CHANGES, TITLES, parse_changes
 from seqlab.music.perform import BPM, SWING, figures, perform, write_take
-from seqlab.music.render import INSTRUMENT
+from seqlab.music.render import INSTRUMENT, find_instrument, instrument_names
 
 OWN = "own"              # the model's own progression (Metheny's "And Then I Knew")
 MAX_MEASURES = 64        # the longest solo the page renders (a WAV of ~2 minutes at 130 bpm)
@@ -73,7 +74,6 @@ _bundle_lock = threading.Lock()
 def bundle():
     """The bundled jazz model, loaded once."""
     global _bundle
-    from seqlab.music.bundle import load_bundle
 
     with _bundle_lock:
         if _bundle is None:
@@ -98,7 +98,6 @@ def _field(name: str, fn, *args):
 
 def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
     """Improvise and render: the files (wav, png, mid) and the solo's figures."""
-    from seqlab.music.render import find_instrument
 
     names = [*CHANGES, OWN]
     typed = body.chords.strip()
@@ -134,8 +133,6 @@ def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
 
 @router.get("/api/changes")
 def list_changes() -> dict:
-    from seqlab.music.render import instrument_names
-
     return {"changes": changes_list(), "instruments": list(instrument_names()), "instrument": INSTRUMENT,
             "max_measures": MAX_MEASURES}
 

@@ -20,6 +20,7 @@ from seqlab.app.errors import Busy
 from seqlab.errors import UserError
 from seqlab.stopping import StopFlag
 from seqlab.text.train_config import TrainConfig
+from seqlab.text.trainer import train
 
 
 @dataclass
@@ -108,8 +109,6 @@ class Trainer:
             return job.events[index:]
 
     def _run(self, job: Job, corpus: Path, cfg: TrainConfig) -> None:
-        from seqlab.text.trainer import train
-
         staging_out = self.staging / f"{job.id}.npz"
 
         def callback(event: dict) -> None:

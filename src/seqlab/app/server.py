@@ -18,9 +18,11 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from seqlab import __version__
-from seqlab.app import errors
+from seqlab.app import errors, jazz_routes, text_routes, train_routes
 from seqlab.app.jobs import Trainer
 from seqlab.app.store import ModelStore
+from seqlab.data import cache_dir
+from seqlab.text.model import BUNDLED_DIR
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 256 * 1024                 # bytes of a JSON request
@@ -56,9 +58,6 @@ class BodyLimit:
 
 
 def default_store(models_dir: Path | None) -> ModelStore:
-    from seqlab.data import cache_dir
-    from seqlab.text.model import BUNDLED_DIR
-
     if models_dir is not None:
         return ModelStore([models_dir], models_dir)
     own = cache_dir() / "playground"
@@ -66,8 +65,6 @@ def default_store(models_dir: Path | None) -> ModelStore:
 
 
 def create_app(models_dir: str | Path | None = None) -> FastAPI:
-    from seqlab.app import jazz_routes, text_routes, train_routes
-
     store = default_store(None if models_dir is None else Path(models_dir))
     store.writable.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(store)

@@ -12,7 +12,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqlab.checkpoint import load_checkpoint
 from seqlab.errors import UserError
+from seqlab.text.model import load_model
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -64,7 +66,6 @@ class ModelStore:
 
     def _read_info(self, path: Path) -> dict | None:
         """The description of a text checkpoint, or None for anything else (a jazz model, a broken file)."""
-        from seqlab.checkpoint import load_checkpoint
 
         stamp = self._stamp(path)
         with self._lock:
@@ -110,7 +111,6 @@ class ModelStore:
 
     def load(self, name: str):
         """The LanguageModel called `name` (cached while its file is unchanged)."""
-        from seqlab.text.model import load_model
 
         path = self.entry(name).path
         with self._loading:

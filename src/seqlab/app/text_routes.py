@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from seqlab.app.errors import FieldError
 from seqlab.commands.poem import MAX_EXTRA
 from seqlab.errors import UserError
-from seqlab.text.sampling import _draw, next_distribution, novelty
+from seqlab.text.sampling import _draw, next_distribution, novelty, sample_lines
 
 MAX_TEXT = 5000          # characters of a prompt, and of a completion
 MAX_SEED = 2**32 - 1
@@ -77,7 +77,6 @@ def models(request: Request) -> dict:
 @router.post("/api/names")
 def names(body: NamesRequest, request: Request) -> dict:
     """Lines from the model, each marked new when it is not a line of the training data."""
-    from seqlab.text.sampling import sample_lines
 
     lm = _model(request, body.model)
     _encode(lm, body.prefix, "prefix")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,8 @@ from seqlab.app.errors import FieldError
 from seqlab.app.store import NAME
 from seqlab.app.text_routes import sse
 from seqlab.errors import UserError
+from seqlab.text.corpus import read_text
+from seqlab.text.data import prepare_data
 from seqlab.text.train_config import TrainConfig
 
 MAX_UPLOAD = 5 * 1024 * 1024          # bytes of the uploaded text
@@ -74,8 +77,6 @@ async def _upload(form) -> tuple[bytes, str]:
 
 def _prepare(data: bytes, filename: str, form: TrainForm, staging: Path) -> tuple[Path, TrainConfig]:
     """Write the upload into its own staging folder and check it as the trainer will (422 on a bad file)."""
-    from seqlab.text.corpus import read_text
-    from seqlab.text.trainer import prepare_data
 
     try:
         staging.mkdir(parents=True, exist_ok=True)
@@ -89,8 +90,6 @@ def _prepare(data: bytes, filename: str, form: TrainForm, staging: Path) -> tupl
         cfg = config_for(form, len(read_text(path)))
         prepare_data(path, cfg)
     except UserError as exc:
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
         raise FieldError("file", str(exc).replace(str(path), filename)) from None
     return path, cfg

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+from seqlab.errors import UserError
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -28,10 +35,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import json
-
     from seqlab import bench
-    from seqlab.errors import UserError
 
     cells = [c.strip() for c in args.cells.split(",") if c.strip()]
     bad = [c for c in cells if c not in bench.BLOCKS]

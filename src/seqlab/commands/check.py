@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from seqlab import data
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,8 +21,6 @@ def register(subparsers) -> None:
 
 
 def _list(args) -> int:
-    from seqlab import data
-
     rows = [("name", "file", "bytes", "present", "path")]
     for ds in data.DATASETS.values():
         rows.append((ds.name, ds.filename, str(ds.size), "yes" if data.is_present(ds.name) else "no",
@@ -32,8 +32,6 @@ def _list(args) -> int:
 
 
 def _fetch(args) -> int:
-    from seqlab import data
-
     for name in args.names:
         data.dataset(name)  # unknown names fail before any download
     for name in args.names:
@@ -42,8 +40,6 @@ def _fetch(args) -> int:
 
 
 def _import(args) -> int:
-    from seqlab import data
-
     for p in data.import_files(args.paths):
         print(f"imported {p}")
     return 0

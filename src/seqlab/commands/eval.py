@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -17,8 +22,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import json
-
     from seqlab.text.evaluate import evaluate_file
     from seqlab.text.model import load_model
 

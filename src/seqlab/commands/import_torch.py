@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from seqlab.errors import UserError
+from seqlab.torch_backend import require_torch
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -20,13 +28,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from seqlab.checkpoint import load_checkpoint
-    from seqlab.errors import UserError
     from seqlab.text.model import START, LanguageModel
     from seqlab.text.vocab import Vocabulary, normalize
-    from seqlab.torch_backend import require_torch
 
     require_torch("seqlab import-torch")
     from seqlab.torch_backend.ptfile import load_pt

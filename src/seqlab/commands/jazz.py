@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqlab.errors import UserError
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -65,8 +70,6 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> Path:
-    from seqlab.errors import UserError
-
     if not 1 <= args.measures <= 1000:
         raise UserError(f"--measures must be between 1 and 1000, got {args.measures}")
     if not args.temperature >= 0:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from seqlab.commands.sample import add_sampling_options, draw, report_novelty
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
-    from seqlab.commands.sample import add_sampling_options
-
     p = subparsers.add_parser(
         "names", help="invent dinosaur names (bundled model, works offline)",
         description="Invent dinosaur names with the LSTM bundled in the package (trained on 1,383 of the "
@@ -18,7 +21,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from seqlab.commands.sample import draw, report_novelty
     from seqlab.text.model import load_model
 
     lm = load_model(args.model)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
+
+from seqlab.errors import UserError
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 QUESTION = "Write the beginning of your poem, the Shakespeare machine will complete it. Your input is: "
 MAX_EXTRA = 400  # how far past --length the completion may run while looking for the end of a line
 
 
 def register(subparsers) -> None:
-    import argparse
-
     p = subparsers.add_parser(
         "poem", help="complete a Shakespearean poem (bundled model, works offline)",
         description="Complete the beginning of a poem with the character-level LSTM bundled in the package "
@@ -38,8 +44,6 @@ def complete(lm, prompt: str, length: int, temperature: float = 1.0, seed: int |
 
 
 def ask() -> str:
-    from seqlab.errors import UserError
-
     try:
         return input(QUESTION)
     except EOFError:
@@ -47,9 +51,6 @@ def ask() -> str:
 
 
 def run(args) -> int:
-    import sys
-
-    from seqlab.errors import UserError
     from seqlab.text.model import load_model
 
     if args.length < 1:

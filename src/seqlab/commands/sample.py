@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -36,8 +41,6 @@ def draw(lm, args) -> list[str]:
 
 
 def report_novelty(lm, lines: list[str]) -> None:
-    import sys
-
     from seqlab.text.sampling import novelty
 
     if lm.mode == "lines" and lm.training_lines is not None:

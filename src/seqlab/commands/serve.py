@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+from seqlab.errors import UserError
+
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -22,9 +31,6 @@ def register(subparsers) -> None:
 
 def _listen(host: str, port: int):
     """A listening socket on (host, port), or UserError saying why not."""
-    import socket
-
-    from seqlab.errors import UserError
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -46,8 +52,6 @@ def _listen(host: str, port: int):
 def _server_class(uvicorn):
     """uvicorn.Server that stops on SIGINT/SIGTERM and then returns, without raising the signal again (uvicorn
     re-raises it after shutting down, which would end in a KeyboardInterrupt traceback)."""
-    import contextlib
-    import signal
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -63,12 +67,7 @@ def _server_class(uvicorn):
 
 
 def run(args) -> int:
-    import sys
-    import threading
-    import webbrowser
-    from pathlib import Path
-
-    from seqlab.errors import UserError
+    import webbrowser  # only to open the page: it loads much of the standard library
 
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be between 0 and 65535, got {args.port}")
@@ -77,7 +76,7 @@ def run(args) -> int:
         models = Path(args.models)
         if not models.is_dir():
             raise UserError(f"--models {models}: no such folder")
-    try:
+    try:  # the app extra is optional: a missing package is one line, below
         import uvicorn
 
         from seqlab.app.server import create_app

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import shlex
+import sys
 from dataclasses import fields
 
+from seqlab.errors import UserError
+from seqlab.stopping import StopFlag, stop_on_signals
 from seqlab.text.train_config import RUNTIME, TrainConfig, flag
+
+# The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
+# them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -46,12 +54,6 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
-    import contextlib
-    import shlex
-    import sys
-
-    from seqlab.errors import UserError
-    from seqlab.stopping import StopFlag, stop_on_signals
     from seqlab.text.trainer import train
 
     if args.threads is not None and args.threads < 1:

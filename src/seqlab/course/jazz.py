@@ -18,9 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab import data
 from seqlab.engine.base import one_hot
+from seqlab.music.bundle import JazzBundle
 from seqlab.music.corpus import MusicCorpus, build_corpus, training_windows
+from seqlab.music.improvise import improvise
+from seqlab.music.midi import load_section
 from seqlab.music.model import JazzModel
+from seqlab.music.render import to_score, write_midi
+from seqlab.music.train import fit
 
 __all__ = ["load_music_utils", "load_music_corpus", "djmodel", "music_inference_model", "predict_and_sample",
            "generate_music", "DJModel", "InferenceModel"]
@@ -28,8 +34,6 @@ __all__ = ["load_music_utils", "load_music_corpus", "djmodel", "music_inference_
 
 def load_music_corpus(file=None) -> MusicCorpus:
     """The values, vocabulary and chords of the solo in `file` (default: the cached Metheny MIDI)."""
-    from seqlab import data
-    from seqlab.music.midi import load_section
 
     return build_corpus(load_section(data.path("metheny") if file is None else file))
 
@@ -69,7 +73,6 @@ class DJModel:
             batch_size: int = 32, seed: int = 0, verbose: bool = True) -> list[float]:
         """inputs [X (m, Tx, n_values), a0 (m, n_a), c0 (m, n_a)] (a0, c0 must be zeros), outputs Y (Tx, m,
         n_values) or its list; Adam(lr, β1=0.9, β2=0.999, decay) like the course. Returns the epoch losses."""
-        from seqlab.music.train import fit
 
         X, a0, c0 = inputs
         if np.any(a0) or np.any(c0):
@@ -145,9 +148,6 @@ def generate_music(inference_model: InferenceModel, corpus: MusicCorpus | None =
 
     Returns the music21 Score that was written (parts "Solo" and "Chords", 130 bpm).
     """
-    from seqlab.music.bundle import JazzBundle
-    from seqlab.music.improvise import improvise
-    from seqlab.music.render import to_score, write_midi
 
     corpus = load_music_corpus() if corpus is None else corpus
     if corpus.n_values != inference_model.n_values:

@@ -44,7 +44,7 @@ def load_keras_model(path: str | os.PathLike) -> CourseModel:
     recurrent activation come from the file's config too. A file of another architecture is a UserError.
     """
     try:
-        import h5py
+        import h5py  # optional (tests and interop only): needed just to read the course's file
     except ImportError:
         raise UserError("reading a Keras .h5 model needs the h5py package: pip install h5py") from None
     if not os.path.isfile(path):

@@ -13,9 +13,11 @@ import sys
 
 import numpy as np
 
+from seqlab import data
 from seqlab.course.keras_h5 import load_keras_model
 from seqlab.course.shakespeare_model import CourseModel
 from seqlab.errors import UserError
+from seqlab.text.corpus import read_text
 
 __all__ = ["build_data", "vectorization", "sample", "generate_output", "load_text", "char_maps",
            "CourseModel", "load_keras_model", "PROMPT_QUESTION"]
@@ -25,8 +27,6 @@ PROMPT_QUESTION = "Write the beginning of your poem, the Shakespeare machine wil
 
 def load_text(path=None) -> str:
     """The sonnets, lower-cased as the course reads them; `path` defaults to the cached "shakespeare" dataset."""
-    from seqlab import data
-    from seqlab.text.corpus import read_text
 
     return read_text(path if path is not None else data.path("shakespeare")).lower()
 

@@ -70,6 +70,8 @@ class Embedding(Layer):
     def backward(self, dy: np.ndarray) -> None:
         """dy (T, B, dim); sets grads (rows of repeated ids add up). Returns None: ids have no gradient."""
         ids = self._ids
+        if ids is None:
+            raise RuntimeError("Embedding.backward() needs a forward(..., cache=True) first")
         check_array("dy", dy, (*ids.shape, self.dim), self.dtype)
         g = self.grads["W"]
         g[...] = 0

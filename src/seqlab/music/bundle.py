@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+import seqlab.pretrained
+from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, Note
 from seqlab.music.model import JazzModel
@@ -18,7 +20,6 @@ KIND = "seqlab-jazz"
 
 def default_path() -> Path:
     """The model bundled with the package: src/seqlab/pretrained/jazz.npz."""
-    import seqlab.pretrained
 
     return Path(seqlab.pretrained.__file__).parent / "jazz.npz"
 
@@ -57,8 +58,6 @@ class JazzBundle:
 
 
 def save_bundle(path, bundle: JazzBundle) -> Path:
-    from seqlab.checkpoint import save_checkpoint
-
     meta = {
         "kind": KIND,
         "n_values": bundle.model.n_values,
@@ -76,7 +75,6 @@ def save_bundle(path, bundle: JazzBundle) -> Path:
 
 def load_bundle(path=None) -> JazzBundle:
     """The bundle at `path` (the packaged model when None); UserError if it is missing or not a jazz model."""
-    from seqlab.checkpoint import load_checkpoint
 
     path = default_path() if path is None else Path(path)
     if not path.exists() and path == default_path():
@@ -108,7 +106,6 @@ def load_bundle(path=None) -> JazzBundle:
                              f"{len(training)} training notes, {beats} beats")
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise UserError(f"{path} does not hold a usable jazz model ({type(exc).__name__}: {exc})") from None
-    from seqlab.checkpoint import finite_or_refuse
 
     finite_or_refuse(model.arrays(), path)
     return JazzBundle(model, vocab, progression, beats, training, info)

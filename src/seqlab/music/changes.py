@@ -26,6 +26,10 @@ from seqlab.errors import UserError
 from seqlab.music.events import Chord, snap
 
 MAX_BYTES = 1 << 20   # a changes file is a few lines; a larger one is refused before reading (/dev/zero too)
+
+# music21 is imported inside the functions that use it: it takes about a second to import, and most callers
+# (the command line's --help, the text models, the tests of other parts) never need it.
+
 CHANGES: dict[str, str] = {
     "blues": "F7 | Bb7 | F7 | Cm7 F7 | Bb7 | Bdim7 | F7 | D7 | Gm7 | C7 | F7 D7 | Gm7 C7",
     "minor-blues": "Cm7 | Fm7 | Cm7 | Cm7 | Fm7 | Fm7 | Cm7 | Cm7 | Ab7 | G7 | Cm7 | Dm7b5 G7b9",

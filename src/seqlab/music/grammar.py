@@ -21,6 +21,9 @@ import numpy as np
 from seqlab.music.events import Chord, Note, chord_at, snap
 from seqlab.music.harmony import note_class
 
+# music21 is imported inside the functions that use it: it takes about a second to import, and most callers
+# (the command line's --help, the text models, the tests of other parts) never need it.
+
 SPREAD = 3                     # a minor third either side of the actual interval
 REGISTER = (48, 84)            # default pitch range of a realized solo: C3 to C6
 KINDS = ("C", "S", "A", "X", "R")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+# music21 is imported inside the functions that use it: it takes about a second to import, and most callers
+# (the command line's --help, the text models, the tests of other parts) never need it.
+
 CLASSES = ("C", "S", "A", "X")
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)  # pitch classes of C major; Dorian on D is the same collection
 

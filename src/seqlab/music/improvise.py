@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from seqlab.music.bundle import JazzBundle
 from seqlab.music.events import Chord, Note, snap
@@ -125,7 +126,6 @@ def improvise(bundle: JazzBundle, measures: int = 16, seed: int = 0, temperature
     """
     if measures < 1:
         raise ValueError(f"measures: expected at least 1, got {measures}")
-    from threadpoolctl import threadpool_limits
 
     progression = bundle.progression if progression is None else progression
     chords = progression_chords(progression, measures)

@@ -14,8 +14,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqlab.data import sha256_file
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, Note, Section, snap
+
+# music21 is imported inside the functions that use it: it takes about a second to import, and most callers
+# (the command line's --help, the text models, the tests of other parts) never need it.
 
 DRUM_CHANNEL = 10       # General MIDI percussion (music21 numbers channels from 1)
 MIN_REST = 0.25         # shorter gaps between solo notes are absorbed into the note before them
@@ -229,7 +233,6 @@ def _chords(elements, start: float, end: float, n: int, beats: float) -> list[li
 
 def is_metheny(path) -> bool:
     """Whether `path` is the course's original_metheny.mid (by checksum)."""
-    from seqlab.data import sha256_file
 
     try:
         return sha256_file(path) == METHENY_SHA256

@@ -23,6 +23,7 @@ from seqlab.music.changes import ChordSymbol, parse_changes, to_chords
 from seqlab.music.events import Chord, Note
 from seqlab.music.harmony import chord_scale
 from seqlab.music.improvise import Solo, improvise
+from seqlab.music.midi import load_melody
 from seqlab.music.render import (
     INSTRUMENT,
     TEMPO,
@@ -100,8 +101,6 @@ def check(*, changes=None, choruses: int | None = None, measures: int = 16, bpm:
         raise UserError(f"the solo would last {(choruses or 1) * len(changes)} measures; expected at most "
                         f"{MAX_MEASURES} (fewer choruses)")
     if primer is not None and not isinstance(primer, list):
-        from seqlab.music.midi import load_melody
-
         primer = load_melody(primer, PRIMER_MEASURES)
     return dict(changes=changes, choruses=choruses, measures=measures, bpm=float(bpm), instrument=instrument,
                 swing=float(swing), primer=primer[:PRIMER_MEASURES] if primer else None,
@@ -110,7 +109,6 @@ def check(*, changes=None, choruses: int | None = None, measures: int = 16, bpm:
 
 def perform(bundle: JazzBundle | None = None, **settings) -> Take:
     """A solo by `bundle` (default: the bundled model), with these settings (all keywords, all optional):
-
     changes: chord notation ("Dm7 G7 | Cmaj7"), or measures of ChordSymbols (parse_changes'), or None for the
       bundle's own progression. The solo lasts the changes times `choruses` (default 1); over the bundle's
       progression it lasts `measures` (default 16), or the progression times `choruses` when that is given.

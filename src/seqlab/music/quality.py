@@ -13,6 +13,9 @@ from seqlab.music.events import Chord, Note, chord_at
 from seqlab.music.grammar import grid_round
 from seqlab.music.harmony import is_chord_tone
 
+# music21 is imported inside the functions that use it: it takes about a second to import, and most callers
+# (the command line's --help, the text models, the tests of other parts) never need it.
+
 
 def chord_tone_fraction(notes: list[Note], chords: list[Chord]) -> float:
     """Duration-weighted share of `notes` (rests ignored) that are chord tones; offsets on one time line."""

@@ -6,6 +6,7 @@ Notes and chords here have offsets in quarter notes from the start of the piece.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import io
 import wave
@@ -14,8 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
 from seqlab.music.events import Chord, Note, snap
+from seqlab.music.midi import read_midi
+
+# music21 and matplotlib are imported inside the functions that use them: each takes about a second to import,
+# and most callers (the command line's --help, the text models, the tests of other parts) never need them.
 
 TEMPO = 130          # beats per minute, like the course's output
 SAMPLE_RATE = 22050
@@ -43,12 +49,9 @@ def instrument_names() -> tuple[str, ...]:
 def find_instrument(name: str):
     """The music21 instrument called `name` ("Alto Saxophone", "trumpet"), named canonically; UserError with
     the closest names when music21 knows no pitched General MIDI instrument by it."""
-    import difflib
 
     from music21 import instrument
     from music21.exceptions21 import InstrumentException
-
-    from seqlab.errors import UserError
 
     try:
         inst = type(instrument.fromString(str(name)))()
@@ -197,9 +200,6 @@ def write_png(path, notes: list[Note], chords: list[Chord], beats: float = 4.0, 
 def read_solo_midi(path) -> tuple[list[Note], list[Chord]]:
     """The solo and chords back from a file written by `write_midi` (parts named "Solo" and "Chords")."""
     from music21.midi.translate import midiFileToStream
-
-    from seqlab.errors import UserError
-    from seqlab.music.midi import read_midi
 
     mf = read_midi(path)  # clear messages for missing, empty or non-MIDI files
     score = midiFileToStream(mf, quantizePost=False)  # our own grid, not music21's re-quantization

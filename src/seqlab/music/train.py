@@ -7,12 +7,19 @@ Keras' `decay` shrinks the learning rate after every batch: lr / (1 + decay · i
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from seqlab import data
 from seqlab.engine import Adam
+from seqlab.errors import UserError
+from seqlab.music import quality
 from seqlab.music.bundle import JazzBundle, default_path, save_bundle
 from seqlab.music.corpus import MusicCorpus, build_corpus, training_windows
+from seqlab.music.improvise import improvise
+from seqlab.music.midi import load_section
 from seqlab.music.model import JazzModel
 
 COMMAND = "seqlab jazz --train original_metheny.mid --save-model jazz.npz"  # the same training, by hand
@@ -65,8 +72,6 @@ def train_bundle(section, log=None, **settings) -> JazzBundle:
     opts = {**SETTINGS, **settings}
     corpus = build_corpus(section)
     if len(corpus.values) <= opts["Tx"]:
-        from seqlab.errors import UserError
-
         raise UserError(f"the solo in {section.source.get('file', 'the file')} has only {len(corpus.values)} "
                         f"values; training needs more than Tx={opts['Tx']} (choose a longer section)")
     model, history = train_model(corpus, log=log, **opts)
@@ -81,12 +86,6 @@ def build_jazz_model(path=None, midi=None, log=None) -> dict:
     `seqlab jazz --seed 0` plays are measured and stored in the model's metadata. Returns a summary:
     path, bytes, train_seconds, loss (first and last epoch), quality, command.
     """
-    import time
-
-    from seqlab import data
-    from seqlab.music import quality
-    from seqlab.music.improvise import improvise
-    from seqlab.music.midi import load_section
 
     midi = data.path("metheny") if midi is None else midi
     t0 = time.perf_counter()

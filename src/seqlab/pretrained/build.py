@@ -15,8 +15,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
+from seqlab import data
+from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
+from seqlab.music.train import build_jazz_model
+from seqlab.text.corpus import read_text
+from seqlab.text.evaluate import evaluate_file
+from seqlab.text.model import load_model
 from seqlab.text.train_config import TrainConfig, command_args
+from seqlab.text.trainer import train
 
 MODELS_DIR = Path(__file__).resolve().parent
 
@@ -51,11 +60,6 @@ def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Pa
     training_lines (lines mode) replaces the set the novelty count compares with (default: the lines the
     trainer trained on). threads limits BLAS threads (the build machine is shared).
     """
-    from threadpoolctl import threadpool_limits
-
-    from seqlab.text.evaluate import evaluate_file
-    from seqlab.text.model import load_model
-    from seqlab.text.trainer import train
 
     out = MODELS_DIR / f"{name}.npz"
     t0 = time.perf_counter()
@@ -78,9 +82,6 @@ def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Pa
 
 
 def build_dinos(log=print) -> dict:
-    from seqlab import data
-    from seqlab.text.corpus import read_text
-
     train, held = dinos_split(read_text(data.path("dinos")))
     with tempfile.TemporaryDirectory() as tmp:
         train_file, held_file = Path(tmp) / "dinos-train.txt", Path(tmp) / "dinos-heldout.txt"
@@ -92,8 +93,6 @@ def build_dinos(log=print) -> dict:
 
 
 def build_jazz(log=print) -> dict:
-    from seqlab.music.train import build_jazz_model
-
     def epoch_log(epoch: int, loss: float) -> None:
         if epoch == 0 or (epoch + 1) % 10 == 0:
             log(f"jazz: epoch {epoch + 1}, loss {loss:.2f}")
@@ -102,7 +101,7 @@ def build_jazz(log=print) -> dict:
 
 
 def build_shakespeare(log=print) -> dict:
-    from seqlab.pretrained.shakespeare_recipe import build_shakespeare as build
+    from seqlab.pretrained.shakespeare_recipe import build_shakespeare as build  # it imports this module
 
     return build(log=log)
 
@@ -111,8 +110,6 @@ RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build
 
 
 def main(argv: list[str] | None = None) -> int:
-    from seqlab.errors import UserError
-
     p = argparse.ArgumentParser(prog="python -m seqlab.pretrained.build", description=__doc__.split("\n")[0])
     p.add_argument("names", nargs="*", metavar="NAME", help=f"models to build (default: all of "
                                                               f"{', '.join(RECIPES)})")

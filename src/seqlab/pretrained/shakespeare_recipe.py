@@ -17,7 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from seqlab import data
+from seqlab.errors import UserError
+from seqlab.fileio import write_bytes_atomic
+from seqlab.pretrained.build import train_bundled, train_command
+from seqlab.text.corpus import read_text
 from seqlab.text.train_config import TrainConfig
+from seqlab.text.vocab import normalize
 
 HELDOUT = 0.1
 
@@ -36,7 +42,6 @@ def shakespeare_split(text: str) -> tuple[str, str]:
 
     The held-out part has round(0.1 · N) of the N characters, the trainer's own convention for stream mode.
     """
-    from seqlab.text.vocab import normalize
 
     text = normalize(text, lower=True)
     cut = len(text) - int(round(HELDOUT * len(text)))
@@ -45,9 +50,6 @@ def shakespeare_split(text: str) -> tuple[str, str]:
 
 def write_split(folder: Path) -> tuple[Path, Path]:
     """Write folder/shakespeare-train.txt and folder/shakespeare-heldout.txt from the cached dataset."""
-    from seqlab import data
-    from seqlab.fileio import write_bytes_atomic
-    from seqlab.text.corpus import read_text
 
     train, held = shakespeare_split(read_text(data.path("shakespeare")))
     paths = folder / "shakespeare-train.txt", folder / "shakespeare-heldout.txt"
@@ -58,7 +60,6 @@ def write_split(folder: Path) -> tuple[Path, Path]:
 
 def build_shakespeare(log=print) -> dict:
     """Train SHAKESPEARE_CONFIG on the first 90% and write seqlab/pretrained/shakespeare.npz with its held-out score."""
-    from seqlab.pretrained.build import train_bundled, train_command
 
     with tempfile.TemporaryDirectory() as tmp:
         train_file, held_file = write_split(Path(tmp))
@@ -69,8 +70,6 @@ def build_shakespeare(log=print) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from seqlab.errors import UserError
-
     p = argparse.ArgumentParser(prog="python -m seqlab.pretrained.shakespeare_recipe",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--split", metavar="DIR", type=Path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from seqlab.data import sha256_file
 from seqlab.errors import UserError
 
 MAX_BYTES = 128 << 20   # a larger corpus is refused before reading (its ids alone would take 8 bytes a char)
@@ -12,7 +13,6 @@ MAX_BYTES = 128 << 20   # a larger corpus is refused before reading (its ids alo
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 of a file's bytes (recorded in checkpoints as the data checksum)."""
-    from seqlab.data import sha256_file
 
     p = Path(path)
     if not p.is_file():

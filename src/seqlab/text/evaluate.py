@@ -13,12 +13,13 @@ import os
 import numpy as np
 
 from seqlab.errors import UserError
+from seqlab.text.batching import pad_lines
+from seqlab.text.corpus import read_text
 from seqlab.text.model import LanguageModel
 
 
 def lines_nll(lm: LanguageModel, lines: list[str], batch_size: int = 256) -> tuple[float, int]:
     """(summed NLL in nats, predicted characters) over `lines` (already normalised, non-empty)."""
-    from seqlab.text.batching import pad_lines
 
     encoded = [lm.vocab.encode(s) for s in lines]
     total, count = 0.0, 0
@@ -61,6 +62,5 @@ def evaluate_text(lm: LanguageModel, text: str) -> dict:
 
 def evaluate_file(lm: LanguageModel, path: str | os.PathLike) -> dict:
     """`evaluate_text` of a UTF-8 file (bad files are a UserError, as seqlab.text.corpus.read_text says)."""
-    from seqlab.text.corpus import read_text
 
     return evaluate_text(lm, read_text(path))

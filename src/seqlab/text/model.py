@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab import engine
+from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
 from seqlab.engine.base import check_ids, load_named_arrays, named_arrays
@@ -214,7 +215,6 @@ class LanguageModel:
 
     def save(self, path, extra_arrays: dict | None = None, extra_meta: dict | None = None) -> None:
         """Write one checkpoint file atomically (the arrays and meta of `to_checkpoint`)."""
-        from seqlab.checkpoint import save_checkpoint
 
         save_checkpoint(path, *self.to_checkpoint(extra_arrays, extra_meta))
 
@@ -222,7 +222,6 @@ class LanguageModel:
     def from_checkpoint(cls, arrays: dict, meta: dict, source: str = "checkpoint") -> LanguageModel:
         """Inverse of `to_checkpoint`; UserError when the file holds something other than a usable char
         model: wrong kind, settings of the wrong type, arrays of the wrong shape or dtype, NaN or inf."""
-        from seqlab.checkpoint import finite_or_refuse
 
         if meta.get("kind") != "char-model":
             raise UserError(f"{source} is a seqlab checkpoint but not a character-level text model")
@@ -307,7 +306,6 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
 
 def load_model(name_or_path: str | os.PathLike) -> LanguageModel:
     """A LanguageModel from a checkpoint path or a bundled model name ("dinos")."""
-    from seqlab.checkpoint import load_checkpoint
 
     path = resolve_model(name_or_path)
     arrays, meta = load_checkpoint(path)

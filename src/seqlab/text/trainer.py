@@ -66,6 +66,7 @@ from seqlab.text.model import resolve_model
 from seqlab.text.schedule import learning_rate
 from seqlab.text.train_config import RUNTIME, TrainConfig
 from seqlab.text.train_state import Run, check_resumable
+from seqlab.torch_backend import resolve_device
 
 WARN_STEPS = 100   # steps in a row above WARN_FACTOR · ln V before the warning
 WARN_FACTOR = 3.0
@@ -90,7 +91,7 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     check_output_file(out)
     lock = RunLock(out, log=log)
     if cfg is not None and cfg.devices > 1:
-        from seqlab.torch_backend.distributed import world
+        from seqlab.torch_backend.distributed import world  # needs PyTorch, which is optional
 
         if world() is not None:   # a data-parallel worker: the process that started it holds the lock
             lock = contextlib.nullcontext()
@@ -104,7 +105,7 @@ def _train(corpus, out: Path, cfg, resume, steps, progress, log, plot, callback,
     cfg.check()
     _check_engine(cfg)
     if cfg.devices > 1:
-        from seqlab.torch_backend.distributed import launch, world
+        from seqlab.torch_backend.distributed import launch, world  # needs PyTorch, which is optional
 
         if world() is None:   # start the processes; each comes back here inside the group
             if callback is not None:
@@ -239,7 +240,7 @@ def _engine(run: Run):
     final states) that does the loss and gradients, clipping by global norm, Adam and the weight decay, and
     leaves run.lm.model and run.opt as the step made them. "torch": seqlab.torch_backend.train_step."""
     if run.cfg.backend == "torch":
-        from seqlab.torch_backend.train_step import make_step
+        from seqlab.torch_backend.train_step import make_step  # needs PyTorch, which is optional
 
         return make_step(run)
     cfg, model, opt = run.cfg, run.lm.model, run.opt
@@ -269,7 +270,6 @@ def _check_engine(cfg: TrainConfig) -> None:
             if value != plain:
                 raise UserError(f"--{name} {value} needs --backend torch (the NumPy engine runs on this CPU)")
         return
-    from seqlab.torch_backend import resolve_device
 
     resolve_device(cfg.device)   # PyTorch installed, and the device here
 

@@ -16,7 +16,7 @@ INSTALL_HINT = "pip install 'seqlab[torch]'"
 def require_torch(what: str = "--backend torch"):
     """The torch module, or a UserError saying how to install it."""
     try:
-        import torch
+        import torch  # optional: see the module docstring
     except ImportError:
         raise UserError(f"{what} needs PyTorch, which is not installed: {INSTALL_HINT}") from None
     return torch
