@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from seqlab.errors import UserError
 from seqlab.torch_backend.module import (
     Masks,
     TorchCharModel,
@@ -87,7 +88,7 @@ class TorchStep:
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [self.device.index or 0] if self.device.type == "cuda" else None
-            self.forward = DistributedDataParallel(self.net, device_ids=ids, broadcast_buffers=False)
+            self.forward = DistributedDataParallel(self.net, device_ids=ids)
         self.dtype = next(iter(self.arrays.values())).dtype
 
     def _tensors(self, arrays, names=None):
@@ -122,6 +123,9 @@ class TorchStep:
     # --- the step ----------------------------------------------------------------------------------------
     def step(self, ids_in: np.ndarray, target: np.ndarray, mask, states, lr: float):
         T, B = ids_in.shape
+        if B < self.size:   # the same in every process, so all of them stop here
+            raise UserError(f"--devices {self.size}: a batch of {B} cannot be shared by {self.size} processes; "
+                            f"use a larger --batch-size or fewer --devices")
         count = int(np.count_nonzero(mask)) if mask is not None else T * B
         weight_np, masks_np = self._draw_masks(T, B)
         cols = slice(*_share(B, self.rank, self.size))
