@@ -265,3 +265,43 @@ def test_lock_refuses_while_held_in_this_process_too(tmp_path):
     with RunLock(tmp_path / "m.npz"):
         with pytest.raises(UserError, match="being written by another seqlab train"):
             RunLock(tmp_path / "m.npz").acquire()
+
+
+# ----------------------------------------------------------------------------------- jazz and the builds
+def test_jazz_training_interrupted_keeps_the_model_and_plays_nothing(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from seqlab.music.bundle import load_bundle
+    from test_music import CHORDS, MELODY, _smf, _track
+
+    song = tmp_path / "song.mid"
+    long_tune = [(o + 8 * k, d, p) for k in range(4) for o, d, p in MELODY]
+    long_chords = [(o + 8 * k, d, p) for k in range(4) for o, d, p in CHORDS]
+    song.write_bytes(_smf(_track(long_chords, 0, "Keys"), _track(long_tune, 1, "Lead")))
+    model, solo = tmp_path / "jazz.npz", tmp_path / "solo.mid"
+    proc = _start(["jazz", "--train", str(song), "--epochs", "100000", "--save-model", str(model),
+                   "-o", str(solo)])
+    _wait_for(proc, r"epoch +20 ")
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    m = re.search(rf"^interrupted at epoch (\d+) of 100000: saved {re.escape(str(model))} ", stderr, re.M)
+    assert m and "Traceback" not in stderr, stderr
+    assert load_bundle(model).info["epochs_trained"] == int(m.group(1)) >= 20
+    assert not solo.exists()
+
+
+def test_an_interrupted_build_writes_nothing(corpus, tmp_path, monkeypatch, capsys):
+    from seqlab.pretrained import build
+    from seqlab.stopping import StopFlag
+    from seqlab.text.train_config import TrainConfig
+
+    monkeypatch.setattr(build, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(build, "STOP", StopFlag())
+    cfg = TrainConfig(hidden=8, steps=50, eval_every=5, sample_every=0, checkpoint_every=0)
+    monkeypatch.setitem(build.RECIPES, "tiny", lambda log=print: build.train_bundled("tiny", corpus, cfg, log=log))
+    build.STOP.request("test", signal.SIGTERM)   # as if SIGTERM came before the first step ended
+    capsys.readouterr()
+    assert build.main(["tiny"]) == 143
+    err = capsys.readouterr().err
+    assert f"build tiny: interrupted at step 0 of 50: nothing written, {tmp_path / 'tiny'}.npz is unchanged" in err
+    assert list(tmp_path.iterdir()) == []

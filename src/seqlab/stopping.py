@@ -22,6 +22,10 @@ import threading
 EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
+class Interrupted(Exception):
+    """A stop request ended a job that cannot keep a partial result (a model build): nothing was written."""
+
+
 class StopFlag:
     """A stop request: `flag()` is True once `request()` was called (by a signal handler or another thread)."""
 

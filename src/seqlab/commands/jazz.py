@@ -3,9 +3,11 @@ symbols, and write it as MIDI (with a WAV and a piano roll on request)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from seqlab.errors import UserError
+from seqlab.stopping import StopFlag, stop_on_signals
 
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
 # them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
@@ -135,9 +137,19 @@ def run(args) -> int:
             if epoch == 0 or (epoch + 1) % 10 == 0:
                 print(f"  epoch {epoch + 1:3d}  loss {loss:.3f}")
 
-        bundle = train_bundle(section, log=log, epochs=args.epochs)
-        if args.save_model:
-            print(f"saved the model to {save_bundle(args.save_model, bundle)}")
+        stop = StopFlag()
+        with stop_on_signals(stop, log=lambda line: print(line, file=sys.stderr, flush=True)):
+            bundle = train_bundle(section, log=log, epochs=args.epochs, should_stop=stop)
+            if args.save_model:
+                with stop.saving_now():
+                    print(f"saved the model to {save_bundle(args.save_model, bundle)}")
+        done = bundle.info["epochs_trained"]
+        if done < args.epochs:   # interrupted: keep what was trained (with --save-model), play nothing
+            kept = f"saved {args.save_model} ({done} epochs trained; play it with --model " \
+                   f"{args.save_model})" if args.save_model else "nothing written (--save-model FILE keeps it)"
+            print(f"interrupted at epoch {done} of {args.epochs}: {kept}; no solo written. Jazz training does "
+                  f"not resume: run --train again for all {args.epochs} epochs", file=sys.stderr)
+            return stop.exit_status
     else:
         bundle = load_bundle(args.model)
 

@@ -21,6 +21,7 @@ from seqlab import data
 from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
 from seqlab.music.train import build_jazz_model
+from seqlab.stopping import Interrupted, StopFlag, stop_on_signals
 from seqlab.text.corpus import read_text
 from seqlab.text.evaluate import evaluate_file
 from seqlab.text.model import load_model
@@ -28,6 +29,7 @@ from seqlab.text.train_config import TrainConfig, command_args
 from seqlab.text.trainer import train
 
 MODELS_DIR = Path(__file__).resolve().parent
+STOP = StopFlag()   # set by SIGINT/SIGTERM while `main` builds: the training stops, nothing is written
 
 # Dinosaurus Island: every tenth line of dinos.txt (lines 10, 20, …, 1530) is held out for the final score;
 # early stopping uses a validation split of 10% carved from the other 1,383 names.
@@ -65,7 +67,9 @@ def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Pa
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, threadpool_limits(limits=threads):
         ckpt = Path(tmp) / f"{name}.npz"
-        summary = train(corpus, ckpt, cfg, progress=sys.stderr.isatty(), log=log, plot=True)
+        summary = train(corpus, ckpt, cfg, progress=sys.stderr.isatty(), log=log, plot=True, should_stop=STOP)
+        if summary["interrupted"]:   # the checkpoint is in tmp: the bundled model is left as it was
+            raise Interrupted(f"at step {summary['step']} of {cfg.steps}")
         lm = load_model(ckpt)
         score = evaluate_file(lm, heldout_file) if heldout_file is not None else None
         if training_lines is not None:
@@ -97,7 +101,7 @@ def build_jazz(log=print) -> dict:
         if epoch == 0 or (epoch + 1) % 10 == 0:
             log(f"jazz: epoch {epoch + 1}, loss {loss:.2f}")
 
-    return build_jazz_model(log=epoch_log)
+    return build_jazz_model(log=epoch_log, should_stop=STOP)
 
 
 def build_shakespeare(log=print) -> dict:
@@ -120,10 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(RECIPES)}")
     for name in names:
         try:
-            result = RECIPES[name]()
+            with stop_on_signals(STOP, log=lambda line: print(line, file=sys.stderr, flush=True)):
+                result = RECIPES[name]()
         except UserError as exc:
             sys.stderr.write(f"build {name}: error: {exc}\n")
-            return 2
+            return exc.exit_status
+        except Interrupted as exc:
+            sys.stderr.write(f"build {name}: interrupted {exc}: nothing written, {MODELS_DIR / name}.npz is "
+                             f"unchanged; run the build again to make it\n")
+            return STOP.exit_status
         held = result.get("heldout")
         held = f", held-out {held['nats_per_char']:.4f} nats/char over {held['chars']} chars" if held else ""
         print(f"{name}: wrote {result['path']} ({result['bytes']:,} bytes) in {result['train_seconds']} s{held}")
