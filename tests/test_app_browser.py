@@ -149,16 +149,16 @@ def test_training_draws_its_curve_and_the_model_appears_in_models(page, shots, t
     page.set_input_files("#train-form [name=file]", str(corpus))
     page.select_option("#train-form [name=hidden]", "32")
     page.fill("#train-form [name=steps]", "120")
+    # Record the curve's length at every redraw: polling from here races a fast (or a starved) training run.
+    page.evaluate("window.drawnLengths = []; const draw = drawCurve; "
+                  "drawCurve = () => { window.drawnLengths.push(curve.train.length); draw(); }")
     page.click("#train-form button[type=submit]")
-    seen = set()
-    page.wait_for_function("curve.train.length > 0")
     deadline = time.monotonic() + 60
     while "finished" not in page.inner_text("#train-status"):
         assert time.monotonic() < deadline, page.inner_text("#train-status")
-        seen.add(page.evaluate("curve.train.length"))
-        page.wait_for_timeout(20)
-    seen.add(page.evaluate("curve.train.length"))
-    assert len(seen) >= 2 and max(seen) == 40          # the curve grew while training ran, to 40 points
+        page.wait_for_timeout(50)
+    drawn = page.evaluate("window.drawnLengths")
+    assert set(range(1, 41)) <= set(drawn) and max(drawn) == 40   # drawn point by point as training ran
     train = page.evaluate("curve.train.map(p => p[1])")
     assert train[-1] < train[0]
     assert page.locator("#train-samples li").count() >= 1
