@@ -11,7 +11,7 @@ from seqlab.course import jazz as course
 from seqlab.music import quality
 from seqlab.music.bundle import default_path, load_bundle
 from seqlab.music.corpus import build_corpus
-from seqlab.music.improvise import choose, improvise
+from seqlab.music.improvise import improvise
 from seqlab.music.midi import load_section
 from seqlab.music.model import JazzModel
 from seqlab.music.render import read_solo_midi
@@ -67,15 +67,6 @@ def test_loss_gradients_match_finite_differences():
                 down = model.loss_and_grads(x, y)
                 p[idx] = old
                 assert (up - down) / 2e-6 == pytest.approx(g[idx], abs=1e-7), (name, idx)
-
-
-def test_choose_argmax_and_temperature():
-    p = np.array([0.1, 0.6, 0.3])
-    rng = np.random.default_rng(0)
-    assert choose(p, 0.0, rng) == 1
-    draws = np.bincount([choose(p, 0.5, rng) for _ in range(4000)], minlength=3) / 4000
-    expected = p ** 2 / (p ** 2).sum()  # T = 0.5 squares the probabilities
-    assert np.abs(draws - expected).max() < 0.03
 
 
 # ----------------------------------------------------------------------------------- the course's functions

@@ -80,7 +80,7 @@ def test_every_bundled_models_command_reproduces_its_config():
     # the text models record one, and today's recipes still print exactly it
     assert commanded["dinos"] == train_command(DINOS_CONFIG, "dinos-train.txt", "dinos.npz")
     assert commanded["shakespeare"] == train_command(SHAKESPEARE_CONFIG, "shakespeare-train.txt",
-                                                     "shakespeare.npz")
+                                                     "shakespeare.npz") + " --init plays.npz"
 
 
 def test_forget_bias_reaches_the_model(tmp_path):

@@ -52,6 +52,10 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             "a73e515af2522f884bd057fec1e0f854b9bf47ea17711aa63559af9813e6b7fb",
             (f"{_MEDIA}/{_DINO_DIR}/models/model_shakespeare_kiank_350_epoch.h5",),
             "the course's pretrained Keras poem-writer model"),
+    Dataset("tinyshakespeare", "tinyshakespeare.txt", 1_115_394,
+            "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+            (f"{_RAW}/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",),
+            "tiny shakespeare: 40,000 lines of the plays (char-rnn, nanoGPT)"),
 )}
 
 
@@ -187,5 +191,6 @@ def resolve_corpus(name_or_path: str | os.PathLike) -> Path:
         return path(name_or_path)
     p = Path(name_or_path)
     if not p.exists():
-        raise UserError(f"{p} does not exist; expected a file or a dataset name ({', '.join(DATASETS)})")
+        raise UserError(f"{p}: no such file (it does not exist); expected a file or a dataset name "
+                        f"({', '.join(DATASETS)})")
     return p

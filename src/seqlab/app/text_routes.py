@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from seqlab.app.errors import FieldError
-from seqlab.commands.poem import MAX_EXTRA
+from seqlab.commands.poem import completion
 from seqlab.errors import UserError
-from seqlab.text.sampling import _draw, next_distribution, novelty, sample_lines
+from seqlab.text.sampling import novelty, sample_lines
 
 MAX_TEXT = 5000          # characters of a prompt, and of a completion
 MAX_SEED = 2**32 - 1
@@ -91,26 +91,6 @@ def names(body: NamesRequest, request: Request) -> dict:
     out = [{"name": t, "new": None if known is None else s not in known} for s, t in zip(lines, shown)]
     return {"model": body.model, "seed": seed, "names": out,
             "new": None if known is None else novelty(lines, known), "count": len(lines)}
-
-
-def completion(lm, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
-               seed: int | None = None):
-    """The characters of `seqlab poem`'s completion of `prompt`, one at a time as they are sampled: at least
-    `length` of them, ending at the first end of line from there on (at most length + MAX_EXTRA).
-
-    With the same seed it is exactly what `seqlab.commands.poem.complete` returns (the same draws in order).
-    """
-    rng = np.random.default_rng(seed)
-    ids = np.concatenate([[lm.start_id], lm.encode(prompt)]).astype(np.int64)
-    lp, states = lm.model.log_probs(ids[:, None])
-    last = lp[-1]                                                  # (1, V)
-    for t in range(length + MAX_EXTRA):
-        nxt = _draw(next_distribution(last, temperature, top_k), rng)
-        ch = lm.vocab.decode(nxt)
-        yield ch
-        if t + 1 >= length and ch == "\n":
-            return
-        last, states = lm.model.step(nxt, states)
 
 
 def _take(chars, seconds: float, lock) -> str:

@@ -16,17 +16,19 @@ def register(subparsers) -> None:
                     "state and counts the end of each line as a predicted character; a `stream` model reads "
                     "the whole file as one sequence, state carried.")
     p.add_argument("model", metavar="MODEL", help="checkpoint file or bundled model name (e.g. dinos)")
-    p.add_argument("file", metavar="FILE", help="UTF-8 text file to score")
+    p.add_argument("file", metavar="FILE", help="UTF-8 text file or dataset name (e.g. shakespeare) to score")
     p.add_argument("--json", action="store_true", help='print only {"nats_per_char": ..., "chars": ...}')
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+
+    from seqlab.data import resolve_corpus
     from seqlab.text.evaluate import evaluate_file
     from seqlab.text.model import load_model
 
     lm = load_model(args.model)
-    result = evaluate_file(lm, args.file)
+    result = evaluate_file(lm, resolve_corpus(args.file))
     if args.json:
         print(json.dumps({"nats_per_char": result["nats_per_char"], "chars": result["chars"]}))
     else:

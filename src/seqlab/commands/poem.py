@@ -15,32 +15,68 @@ MAX_EXTRA = 400  # how far past --length the completion may run while looking fo
 
 
 def register(subparsers) -> None:
+
+    from seqlab.commands.sample import add_generation_options, add_top_p
+
     p = subparsers.add_parser(
         "poem", help="complete a Shakespearean poem (bundled model, works offline)",
         description="Complete the beginning of a poem with the character-level LSTM bundled in the package "
                     "(trained on 90% of Shakespeare's sonnets). Prints PROMPT as typed followed by at least "
                     "--length characters, stopping at the end of a line. Without PROMPT it asks for the "
                     "beginning, as the course does. The prompt is lower-cased for the model; a character "
-                    "the model does not know is an error.")
+                    "the model does not know is an error. The poem is printed as it is written unless "
+                    "--no-stream; --beam K writes the likeliest completion instead of sampling one.")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="the beginning of the poem")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T",
                    help="below 1: safer choices, above 1: wilder (%(default)s)")
+    p.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest")
+    add_top_p(p)
     p.add_argument("--length", type=int, default=400, metavar="N",
                    help="at least this many characters after the prompt (%(default)s)")
     p.add_argument("--seed", type=int, default=None, help="seed for the same poem every time")
+    add_generation_options(p, "--length")
     p.add_argument("--model", default="shakespeare", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
-def complete(lm, prompt: str, length: int, temperature: float = 1.0, seed: int | None = None) -> str:
-    """The completion of `prompt`: at least `length` characters, cut after the first end of line from there
-    on (or at length + MAX_EXTRA characters when no line ends by then)."""
-    from seqlab.text.sampling import generate
+def completion(lm, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
+               seed: int | None = None, top_p: float | None = None):
+    """The sampled characters of the completion of `prompt`, one at a time as each is chosen: at least
+    `length` of them, ending at the first end of line from there on (at most length + MAX_EXTRA).
+    Bad options are UserErrors raised by this call, before any character."""
+    from seqlab.text.sampling import sample_steps
 
-    text = generate(lm, 1, prefix=prompt, max_len=length + MAX_EXTRA, temperature=temperature, seed=seed,
-                    stop_at_newline=False)[0]
-    end = text.find("\n", length - 1)
-    return text[:end + 1] if end >= 0 else text
+    steps = sample_steps(lm, 1, prefix=prompt, max_len=length + MAX_EXTRA, temperature=temperature, top_k=top_k,
+                         top_p=top_p, seed=seed)
+
+    def chars():
+        for t, (nxt, _) in enumerate(steps):
+            ch = lm.vocab.chars[int(nxt[0])]
+            yield ch
+            if ch == "\n" and t + 1 >= length:
+                return
+    return chars()
+
+
+def complete(lm, prompt: str, length: int, temperature: float = 1.0, seed: int | None = None, *,
+             top_k: int | None = None, top_p: float | None = None, beam: int | None = None,
+             on_char=None) -> str:
+    """The completion of `prompt` (see `completion`), sampled, or with `beam` the likeliest such completion a
+    beam of that width finds. on_char(c) is called with each sampled character as soon as it is chosen
+    (with a beam: once, with the whole completion)."""
+    from seqlab.text.sampling import beam_search
+
+    if beam is not None:
+        text = beam_search(lm, prompt, length + MAX_EXTRA, beam, stop_at_newline=True, min_len=length)[0][0]
+        if on_char is not None:
+            on_char(text)
+        return text
+    chars = []
+    for ch in completion(lm, prompt, length, temperature, top_k, seed, top_p):
+        chars.append(ch)
+        if on_char is not None:
+            on_char(ch)
+    return "".join(chars)
 
 
 def ask() -> str:
@@ -51,16 +87,34 @@ def ask() -> str:
 
 
 def run(args) -> int:
+
+    from seqlab.commands.sample import check_beam, read_prompt_file
+    from seqlab.errors import UserError
     from seqlab.text.model import load_model
+    from seqlab.text.sampling import check_options
 
     if args.length < 1:
         raise UserError(f"--length must be at least 1, got {args.length}")
+    check_beam(args.beam)
+    check_options(args.temperature, args.top_k, args.length, args.top_p)
+    if args.prompt_file is not None and args.prompt is not None:
+        raise UserError("give either PROMPT or --prompt-file, not both")
     lm = load_model(args.model)
-    asked = args.prompt is None
-    prompt = ask() if asked else args.prompt
+    asked = args.prompt is None and args.prompt_file is None
+    prompt = read_prompt_file(args.prompt_file) if args.prompt_file is not None else \
+        ask() if asked else args.prompt
     lm.encode(prompt)  # a character outside the vocabulary: UserError naming it, before any output
-    poem = complete(lm, prompt, args.length, args.temperature, args.seed)
-    if asked:
-        sys.stdout.write("\nHere is your poem:\n\n")
-    sys.stdout.write(prompt + poem + ("" if poem.endswith("\n") else "\n"))
+    out = sys.stdout
+    out.write(("\nHere is your poem:\n\n" if asked else "") + prompt)
+    out.flush()
+
+    def show(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    poem = complete(lm, prompt, args.length, args.temperature, args.seed, top_k=args.top_k, top_p=args.top_p,
+                    beam=args.beam, on_char=None if args.no_stream else show)
+    if args.no_stream:
+        out.write(poem)
+    out.write("" if poem.endswith("\n") else "\n")
     return 0

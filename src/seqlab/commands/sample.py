@@ -13,31 +13,74 @@ def register(subparsers) -> None:
         "sample", help="sample text from a trained character model",
         description="Sample from MODEL (a checkpoint path or a bundled model name). A `lines` model gives "
                     "N lines, each ending at its first end of line; a `stream` model gives N passages of "
-                    "--max-len characters. The count of lines not in the training data goes to stderr.")
+                    "--max-len characters. Text is printed as it is generated (the first sample character "
+                    "by character, the others as each is complete) unless --no-stream. --beam K prints the "
+                    "likeliest continuation instead (the N likeliest of the beam with -n N). The count of "
+                    "lines not in the training data goes to stderr.")
     p.add_argument("model", metavar="MODEL", help="checkpoint file or bundled model name (e.g. dinos)")
-    add_sampling_options(p, n=5, max_len=None)
+    add_sampling_options(p, n=None, max_len=None)
+    add_generation_options(p, "--max-len")
     p.set_defaults(func=run)
 
 
-def add_sampling_options(p, n: int, max_len: int | None) -> None:
-    p.add_argument("-n", type=int, default=n, metavar="N", help="how many samples (%(default)s)")
+def add_sampling_options(p, n: int | None, max_len: int | None) -> None:
+    p.add_argument("-n", type=int, default=n, metavar="N",
+                   help=f"how many samples ({n if n is not None else '5; 1 with --beam'})")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T",
                    help="below 1: safer choices, above 1: wilder (%(default)s)")
     p.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest")
+    add_top_p(p)
     p.add_argument("--prefix", default="", metavar="S", help="text each sample continues")
     p.add_argument("--max-len", type=int, default=max_len, metavar="L",
                    help="most characters generated per sample (lines: 100, stream: 400)")
     p.add_argument("--seed", type=int, default=None, help="seed for reproducible samples")
 
 
+def add_top_p(p) -> None:
+    p.add_argument("--top-p", type=float, default=None, metavar="P",
+                   help="nucleus sampling: only among the likeliest characters whose probabilities add up "
+                        "to P (0 < P <= 1)")
+
+
+def add_generation_options(p, length_flag: str) -> None:
+    """--beam, --prompt-file and --no-stream (sample and poem)."""
+    p.add_argument("--beam", type=int, default=None, metavar="K",
+                   help=f"beam search of width K for the likeliest continuation of {length_flag} "
+                        f"characters (deterministic; the sampling options do not apply)")
+    p.add_argument("--prompt-file", metavar="FILE", help="read the text to continue from FILE (it may hold "
+                                                         "newlines)")
+    p.add_argument("--no-stream", action="store_true", help="print only when the text is complete")
+
+
+def read_prompt_file(path: str) -> str:
+    """The text of a --prompt-file, exactly (a trailing newline included); UserError when unusable."""
+    from seqlab.errors import UserError
+    from seqlab.text.corpus import read_text
+
+    try:
+        return read_text(path)
+    except UserError as exc:
+        raise UserError(f"--prompt-file: {exc}") from None
+
+
+def check_beam(beam: int | None) -> None:
+    from seqlab.errors import UserError
+
+    if beam is not None and beam < 1:
+        raise UserError(f"--beam must be at least 1, got {beam}")
+
+
 def draw(lm, args) -> list[str]:
     """The samples asked for by the options of `add_sampling_options` (lines include the prefix)."""
     from seqlab.text.sampling import generate
 
-    max_len = args.max_len if args.max_len is not None else (100 if lm.mode == "lines" else 400)
-    cont = generate(lm, args.n, prefix=args.prefix, max_len=max_len, temperature=args.temperature,
-                    top_k=args.top_k, seed=args.seed)
+    cont = generate(lm, args.n, prefix=args.prefix, max_len=_max_len(lm, args), temperature=args.temperature,
+                    top_k=args.top_k, top_p=args.top_p, seed=args.seed)
     return [lm.normalize(args.prefix) + c for c in cont]
+
+
+def _max_len(lm, args) -> int:
+    return args.max_len if args.max_len is not None else (100 if lm.mode == "lines" else 400)
 
 
 def report_novelty(lm, lines: list[str]) -> None:
@@ -48,11 +91,80 @@ def report_novelty(lm, lines: list[str]) -> None:
         sys.stderr.write(f"{new} of {len(lines)} not in the training data\n")
 
 
+def _beam_lines(lm, args) -> list[str]:
+    from seqlab.errors import UserError
+    from seqlab.text.sampling import beam_search
+
+    if args.n > args.beam:
+        raise UserError(f"-n {args.n} is more than the beam keeps (--beam {args.beam})")
+    found = beam_search(lm, args.prefix, _max_len(lm, args), args.beam)
+    start = lm.normalize(args.prefix)
+    return [start + (text[:-1] if lm.mode == "lines" and text.endswith("\n") else text)
+            for text, _ in found[:args.n]]
+
+
+def _stream_lines(lm, args, out) -> list[str]:
+    """Sample as `draw` does, writing the first sample as its characters come and each other when complete."""
+    import numpy as np
+
+    from seqlab.text.sampling import sample_steps
+
+    start = lm.normalize(args.prefix)
+    n = args.n
+    texts = [[] for _ in range(n)]
+    done = np.zeros(n, bool)
+    shown = 0
+    steps = sample_steps(lm, n, prefix=args.prefix, max_len=_max_len(lm, args), temperature=args.temperature,
+                         top_k=args.top_k, top_p=args.top_p, seed=args.seed,
+                         stop_at_newline=lm.mode == "lines")   # bad options: an error before any output
+    out.write(start)
+    out.flush()
+    for nxt, ended in steps:
+        for i in np.flatnonzero(~done & ~ended):
+            texts[i].append(lm.vocab.chars[nxt[i]])
+        if not done[0] and not ended[0]:
+            out.write(texts[0][-1])
+            out.flush()
+        done |= ended
+        shown = _show_finished(out, start, texts, done, shown)
+    done[:] = True
+    _show_finished(out, start, texts, done, shown)
+    return [start + "".join(t) for t in texts]
+
+
+def _show_finished(out, start: str, texts, done, shown: int) -> int:
+    """Write the finished samples from `shown` on, in order (sample 0 has been written as it came)."""
+    while shown < len(texts) and done[shown]:
+        out.write("\n" if shown == 0 else start + "".join(texts[shown]) + "\n")
+        out.flush()
+        shown += 1
+    return shown
+
+
 def run(args) -> int:
+    import sys
+
+    from seqlab.errors import UserError
     from seqlab.text.model import load_model
 
+    check_beam(args.beam)
+    if args.prompt_file is not None:
+        if args.prefix:
+            raise UserError("give either --prefix or --prompt-file, not both")
+        args.prefix = read_prompt_file(args.prompt_file)
+    if args.n is None:
+        args.n = 1 if args.beam else 5
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1, got {args.n}")
     lm = load_model(args.model)
-    lines = draw(lm, args)
+    if args.beam:
+        lines = _beam_lines(lm, args)
+    elif not args.no_stream:
+        lines = _stream_lines(lm, args, sys.stdout)
+        report_novelty(lm, lines)
+        return 0
+    else:
+        lines = draw(lm, args)
     for s in lines:
         print(s)
     report_novelty(lm, lines)

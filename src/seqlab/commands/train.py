@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, metavar="MODEL", help="checkpoint file to write (.npz)")
     add_config_options(p)
     p.add_argument("--resume", metavar="CKPT", help="continue this checkpoint's run up to --steps")
+    p.add_argument("--init", metavar="MODEL",
+                   help="start from this model's weights (a checkpoint or bundled name; its vocabulary, "
+                        "case and --cell/--hidden/--layers/--embed must be this run's)")
     p.add_argument("--threads", type=int, metavar="N", help="BLAS threads (default: the library's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -66,7 +69,7 @@ def run(args) -> int:
     stop = StopFlag()
     with limit, stop_on_signals(stop, log=lambda line: print(line, file=sys.stderr, flush=True)):
         result = train(args.corpus, args.output, config_from_args(args), resume=args.resume,
-                       steps=args.steps, progress=not args.quiet, should_stop=stop)
+                       steps=args.steps, init=args.init, progress=not args.quiet, should_stop=stop)
     if result["interrupted"]:
         out = shlex.quote(result["path"])
         runtime = "".join(f" {flag(f)} {shlex.quote(str(getattr(args, f.name)))}" for f in fields(TrainConfig)

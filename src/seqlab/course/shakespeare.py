@@ -17,6 +17,7 @@ from seqlab import data
 from seqlab.course.keras_h5 import load_keras_model
 from seqlab.course.shakespeare_model import CourseModel
 from seqlab.errors import UserError
+from seqlab.sampling import choose
 from seqlab.text.corpus import read_text
 
 __all__ = ["build_data", "vectorization", "sample", "generate_output", "load_text", "char_maps",
@@ -75,14 +76,9 @@ def sample(preds, temperature: float = 1.0, rng: np.random.Generator | None = No
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    p = np.asarray(preds, dtype=np.float64).ravel()
     with np.errstate(divide="ignore"):
-        logp = np.log(p) / temperature
-    logp -= logp.max()
-    p = np.exp(logp)
-    p /= p.sum()
-    draw = rng.random() if rng is not None else np.random.random()
-    return int(min(np.searchsorted(np.cumsum(p), draw, side="right"), len(p) - 1))
+        logp = np.log(np.asarray(preds, dtype=np.float64).ravel())
+    return int(choose(logp[None], rng if rng is not None else np.random, temperature)[0])
 
 
 def _window(sentence: str, Tx: int, char_indices: dict[str, int]) -> np.ndarray:

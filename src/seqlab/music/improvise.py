@@ -1,9 +1,10 @@
 """Improvising: the model writes values measure by measure, and each measure becomes notes over its chords.
 
 From x = 0 and a zero state the network proposes the next value; the course takes the argmax
-(temperature 0), otherwise the value is sampled from softmax(logits / T). Values are produced until their
-durations fill the measure, then the next measure follows with the LSTM state carried on. Measure i plays
-over chord measure i of the progression (the bundle's or another, cycling when the solo is longer than it).
+(temperature 0), otherwise the value is sampled from softmax(logits / T) by seqlab.sampling.choose. Values
+are produced until their durations fill the measure, then the next measure follows with the LSTM state
+carried on. Measure i plays over chord measure i of the progression (the bundle's or another, cycling when
+the solo is longer than it).
 A primer phrase opens the solo as it is, and its values are read by the LSTM first, to set its state.
 """
 
@@ -17,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from seqlab.music.bundle import JazzBundle
 from seqlab.music.events import Chord, Note, snap
 from seqlab.music.grammar import grid_round, measure_values, parse_value, realize, tidy
+from seqlab.sampling import choose
 
 MAX_VALUES_PER_MEASURE = 64
 
@@ -29,16 +31,6 @@ class Solo:
     chords: list[Chord]
     values: list[list[str]]
     beats: float
-
-
-def choose(p: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """Index from probabilities p (V,): argmax when temperature <= 0, else a draw from p^(1/T), renormalised."""
-    if temperature <= 0:
-        return int(np.argmax(p))
-    logp = np.log(np.maximum(p, 1e-300)) / temperature
-    logp -= logp.max()
-    q = np.exp(logp)
-    return int(rng.choice(len(q), p=q / q.sum()))
 
 
 def generate_values(bundle: JazzBundle, measures: int, rng: np.random.Generator,
@@ -58,7 +50,7 @@ def generate_values(bundle: JazzBundle, measures: int, rng: np.random.Generator,
         values, t = [], 0.0
         while t < bundle.beats and len(values) < MAX_VALUES_PER_MEASURE:
             logp, state = model.step(x, state)
-            k = choose(np.exp(logp[0]), temperature, rng)
+            k = int(choose(logp, rng, temperature)[0])
             values.append(vocab[k])
             t = snap(t + steps[k])
             x = np.zeros_like(x)

@@ -56,18 +56,20 @@ def train_command(cfg: TrainConfig, corpus: str, out: str) -> str:
 
 def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Path | None = None,
                   training_lines: list[str] | None = None, log=print, threads: int = 1,
-                  extra_meta: dict | None = None) -> dict:
+                  extra_meta: dict | None = None, init: Path | None = None) -> dict:
     """Train `cfg` on `corpus`, score `heldout_file`, and write MODELS_DIR/<name>.npz without resume state.
 
     training_lines (lines mode) replaces the set the novelty count compares with (default: the lines the
-    trainer trained on). threads limits BLAS threads (the build machine is shared).
+    trainer trained on). threads limits BLAS threads (the build machine is shared). init: a model to start
+    from (seqlab train --init).
     """
 
     out = MODELS_DIR / f"{name}.npz"
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, threadpool_limits(limits=threads):
         ckpt = Path(tmp) / f"{name}.npz"
-        summary = train(corpus, ckpt, cfg, progress=sys.stderr.isatty(), log=log, plot=True, should_stop=STOP)
+        summary = train(corpus, ckpt, cfg, init=init, progress=sys.stderr.isatty(), log=log, plot=True,
+                        should_stop=STOP)
         if summary["interrupted"]:   # the checkpoint is in tmp: the bundled model is left as it was
             raise Interrupted(f"at step {summary['step']} of {cfg.steps}")
         lm = load_model(ckpt)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqlab.errors import UserError
 from seqlab.text.batching import LinesBatches, StreamBatches
 from seqlab.text.corpus import check_distinct, lines_corpus, read_text, sha256_of
 from seqlab.text.evaluate import lines_nll, stream_nll
@@ -79,6 +80,24 @@ class StreamData:
         return shown, f"  step {step} sample: {shown[0]!r}"
 
 
+def _vocabulary(text: str, cfg: TrainConfig, source: str) -> Vocabulary:
+    """The corpus's characters and START, or those of the file cfg.vocab_from (normalised alike) and START."""
+    if not cfg.vocab_from:
+        return Vocabulary.from_text(text + START)
+    from seqlab.data import resolve_corpus
+
+    try:
+        chars = normalize(read_text(resolve_corpus(cfg.vocab_from)), lower=cfg.lower)
+    except UserError as exc:
+        raise UserError(f"--vocab-from: {exc}") from None
+    vocab = Vocabulary.from_text(chars + START)
+    extra = vocab.unknown(text)
+    if extra:
+        raise UserError(f"{source} has characters outside the given vocabulary: {' '.join(map(repr, extra))} "
+                        f"(vocabulary of --vocab-from {cfg.vocab_from}: {''.join(vocab.chars)!r})")
+    return vocab
+
+
 def prepare_data(path, cfg: TrainConfig) -> LinesData | StreamData:
     """Read, normalise, encode and split the corpus (bad files are UserErrors, before anything is written)."""
     source = str(path)
@@ -86,7 +105,7 @@ def prepare_data(path, cfg: TrainConfig) -> LinesData | StreamData:
     sha = sha256_of(path)
     if cfg.mode == "lines":
         lines = lines_corpus(text, source)
-        vocab = Vocabulary.from_text("\n".join(lines) + START)
+        vocab = _vocabulary("\n".join(lines), cfg, source)
         n_hold = int(round(cfg.holdout * len(lines))) if len(lines) >= 2 else 0
         n_hold = min(n_hold, len(lines) - 1)
         held = set(np.random.default_rng([cfg.seed, 3]).permutation(len(lines))[:n_hold].tolist())
@@ -94,7 +113,7 @@ def prepare_data(path, cfg: TrainConfig) -> LinesData | StreamData:
         heldout = [lines[i] for i in sorted(held)]
         return LinesData(vocab, [vocab.encode(s) for s in train], heldout, train, sha)
     check_distinct(text, source)
-    vocab = Vocabulary.from_text(text + START)
+    vocab = _vocabulary(text, cfg, source)
     ids = vocab.encode(text)
     cut = ids.size - int(round(cfg.holdout * ids.size))
     if cut < 3 or (cut < ids.size and ids.size - cut < 2):

@@ -1,90 +1,165 @@
-"""Sampling text from a LanguageModel: temperature, top-k, a seed, a prefix to continue, a length cap.
+"""Text from a LanguageModel: sampling (temperature, top-k, top-p, a seed), beam search, a prefix to continue,
+a length cap, and the characters one at a time as they are chosen (`stream`).
 
 All requested samples run side by side as one batch (B = n), so n lines cost about as much as the longest.
+The next-character rule is seqlab.sampling's, the one the music uses too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
-from seqlab.engine.activations import softmax
+from seqlab import sampling
 from seqlab.errors import UserError
+from seqlab.sampling import next_distribution
 from seqlab.text.model import START, LanguageModel
 
 
-def check_options(temperature: float, top_k: int | None, max_len: int) -> None:
-    """UserError for a temperature <= 0, a top-k < 1 or a max length < 1."""
+def check_options(temperature: float, top_k: int | None, max_len: int, top_p: float | None = None) -> None:
+    """UserError for a temperature <= 0, a top-k < 1, a top-p outside (0, 1] or a max length < 1."""
     if not np.isfinite(temperature) or temperature <= 0:
         raise UserError(f"temperature must be a positive number, got {temperature}")
-    if top_k is not None and top_k < 1:
-        raise UserError(f"top-k must be at least 1, got {top_k}")
+    sampling.check_options(temperature, top_k, top_p)
     if max_len < 1:
         raise UserError(f"the maximum length must be at least 1, got {max_len}")
 
 
-def next_distribution(log_probs: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
-    """log_probs (B, V) -> probabilities (B, V) after dividing by the temperature and keeping the top k."""
-    z = log_probs / temperature
-    if top_k is not None and top_k < z.shape[1]:
-        # The k-th largest value of each row; everything below it is removed (ties at the cut are kept).
-        kth = np.partition(z, -top_k, axis=1)[:, -top_k][:, None]
-        z = np.where(z >= kth, z, -np.inf)
-    return softmax(z, axis=1)
+def _read_prefix(lm: LanguageModel, prefix: str, n: int):
+    """Read '\n' + prefix once with B = 1; its last log-probabilities and state copied n times."""
+    context = lm.encode(prefix)                              # UserError on unknown characters
+    ids = np.concatenate([[lm.start_id], context]).astype(np.int64)
+    lp, states = lm.model.log_probs(ids[:, None])
+    return np.repeat(lp[-1], n, axis=0), _take(states, np.zeros(n, np.int64))
 
 
-def _draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One index per row of p (B, V) by inverse CDF with one uniform per row: ids (B,)."""
-    cdf = np.cumsum(p, axis=1)
-    u = rng.random(p.shape[0])[:, None] * cdf[:, -1:]
-    return np.minimum((cdf <= u).sum(axis=1), p.shape[1] - 1)
+def _take(states, rows: np.ndarray):
+    """The states of the given batch rows (a row may be repeated): one entry per layer, h or (h, c)."""
+    return [tuple(a[rows] for a in s) if isinstance(s, tuple) else s[rows] for s in states]
 
 
-def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
-             temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
-             stop_at_newline: bool | None = None, rng: np.random.Generator | None = None) -> list[str]:
-    """n continuations of `prefix` (the prefix itself not included), each at most max_len characters.
+def sample_steps(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
+                 temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+                 seed: int | None = None, stop_at_newline: bool = False,
+                 rng: np.random.Generator | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The chosen character ids (n,) of each step, with a mask (n,) of the rows whose line ends there.
 
-    The model first reads '\\n' (the start of a line) and then the normalised prefix; a prefix character
-    outside the vocabulary is a UserError. stop_at_newline (default: True for "lines" models) ends a sample
-    at its first '\\n', which is not included. Same seed (or same rng state) -> same samples.
+    At most max_len steps; with stop_at_newline, a row's first '\n' ends it (its later ids are still drawn
+    but mean nothing) and the steps stop when every row has ended. Breaking out of the loop early is fine.
+    Bad options and prefixes are UserErrors raised by this call itself, before any step is taken.
     """
-    check_options(temperature, top_k, max_len)
+    check_options(temperature, top_k, max_len, top_p)   # bad options fail here, before the first step
     if n < 1:
         raise UserError(f"the number of samples must be at least 1, got {n}")
     rng = rng if rng is not None else np.random.default_rng(seed)
-    if stop_at_newline is None:
-        stop_at_newline = lm.mode == "lines"
-    context = lm.encode(prefix)                              # UserError on unknown characters
-    ids = np.concatenate([[lm.start_id], context]).astype(np.int64)
-    # Read the context once with B = 1, then copy its state to the n samples.
-    lp, states = lm.model.log_probs(ids[:, None])
-    last = np.repeat(lp[-1], n, axis=0)                      # (n, V)
-    states = [tuple(np.repeat(a, n, axis=0) for a in s) if isinstance(s, tuple) else np.repeat(s, n, axis=0)
-              for s in states]
-    out = np.empty((n, max_len), np.int64)
+    last, states = _read_prefix(lm, prefix, n)
+    return _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline)
+
+
+def _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline):
+    n = last.shape[0]
     done = np.zeros(n, bool)
-    length = np.full(n, max_len)
-    end_id = lm.start_id
     for t in range(max_len):
-        nxt = _draw(next_distribution(last, temperature, top_k), rng)
-        out[:, t] = nxt
-        if stop_at_newline:
-            ended = ~done & (nxt == end_id)
-            length[ended] = t
-            done |= ended
-            if done.all():
-                break
+        nxt = sampling.choose(last, rng, temperature, top_k, top_p)
+        ended = ~done & (nxt == lm.start_id) if stop_at_newline else np.zeros(n, bool)
+        yield nxt, ended
+        done |= ended
+        if done.all():
+            return
         if t + 1 < max_len:
             last, states = lm.model.step(nxt, states)
+
+
+def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
+             temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+             seed: int | None = None, stop_at_newline: bool | None = None,
+             rng: np.random.Generator | None = None) -> list[str]:
+    """n continuations of `prefix` (the prefix itself not included), each at most max_len characters.
+
+    The model first reads '\n' (the start of a line) and then the normalised prefix; a prefix character
+    outside the vocabulary is a UserError. stop_at_newline (default: True for "lines" models) ends a sample
+    at its first '\n', which is not included. Same seed (or same rng state) -> same samples.
+    """
+    if stop_at_newline is None:
+        stop_at_newline = lm.mode == "lines"
+    out = np.empty((n, max_len), np.int64)
+    length = np.full(n, max_len)
+    for t, (nxt, ended) in enumerate(sample_steps(lm, n, prefix=prefix, max_len=max_len,
+                                                  temperature=temperature, top_k=top_k, top_p=top_p,
+                                                  seed=seed, stop_at_newline=stop_at_newline, rng=rng)):
+        out[:, t] = nxt
+        length[ended] = t
     return [lm.vocab.decode(out[i, :length[i]]) for i in range(n)]
 
 
+def stream(lm: LanguageModel, *, prefix: str = "", max_len: int = 100, **options) -> Iterator[str]:
+    """One continuation of `prefix`, character by character as each is chosen (options as `generate`'s)."""
+    stop = options.pop("stop_at_newline", None)
+    stop = lm.mode == "lines" if stop is None else stop
+    for nxt, ended in sample_steps(lm, 1, prefix=prefix, max_len=max_len, stop_at_newline=stop, **options):
+        if ended[0]:
+            return
+        yield lm.vocab.chars[int(nxt[0])]
+
+
+def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: int = 4, *,
+                stop_at_newline: bool | None = None, min_len: int = 0) -> list[tuple[str, float]]:
+    """The likeliest continuations of `prefix` found by a beam of `beam`: (text, log-probability), best first.
+
+    Each step extends every kept continuation by every character and keeps the `beam` likeliest. With
+    stop_at_newline (default: True for "lines" models) a continuation ends with its first '\n' at or after
+    min_len characters (that '\n' is the text's last character and its probability counts); otherwise,
+    and for those that never end, continuations have max_len characters. The search stops early once an
+    ended continuation is likelier than every open one (log-probabilities only fall). Deterministic: ties
+    go to the lower index. With beam >= V^(max_len - 1) it is exhaustive (the most likely of all V^max_len).
+    """
+    if beam < 1:
+        raise UserError(f"the beam width must be at least 1, got {beam}")
+    if max_len < 1:
+        raise UserError(f"the maximum length must be at least 1, got {max_len}")
+    if stop_at_newline is None:
+        stop_at_newline = lm.mode == "lines"
+    last, states = _read_prefix(lm, prefix, 1)
+    scores = np.zeros(1)
+    seqs: list[list[int]] = [[]]
+    ended: list[tuple[float, list[int]]] = []
+    V = lm.vocab.size
+    for t in range(max_len):
+        cand = (scores[:, None] + last).ravel()                          # (k·V,)
+        order = np.argsort(-cand, kind="stable")[:2 * beam]
+        keep_rows, keep_ids, keep_scores, rank = [], [], [], 0
+        for j in order.tolist():
+            row, ch = divmod(j, V)
+            if stop_at_newline and ch == lm.start_id and t + 1 >= min_len:
+                if rank < beam:
+                    ended.append((float(cand[j]), seqs[row] + [ch]))
+            elif len(keep_rows) < beam:
+                keep_rows.append(row)
+                keep_ids.append(ch)
+                keep_scores.append(cand[j])
+            rank += 1
+            if len(keep_rows) == beam and rank >= beam:
+                break
+        if not keep_rows or (ended and max(s for s, _ in ended) >= keep_scores[0]):
+            break
+        seqs = [seqs[r] + [c] for r, c in zip(keep_rows, keep_ids)]
+        scores = np.array(keep_scores)
+        if t + 1 < max_len:
+            last, states = lm.model.step(np.array(keep_ids), _take(states, np.array(keep_rows)))
+    else:
+        ended += [(float(s), q) for s, q in zip(scores, seqs)]
+    ended.sort(key=lambda e: -e[0])                                      # stable: earlier first on ties
+    return [(lm.vocab.decode(np.array(q, np.int64)), s) for s, q in ended]
+
+
 def sample_lines(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
-                 temperature: float = 1.0, top_k: int | None = None, seed: int | None = None) -> list[str]:
+                 temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+                 seed: int | None = None) -> list[str]:
     """n whole lines (normalised prefix + continuation) from a "lines" model."""
     start = lm.normalize(prefix)
     return [start + s for s in generate(lm, n, prefix=prefix, max_len=max_len, temperature=temperature,
-                                        top_k=top_k, seed=seed, stop_at_newline=True)]
+                                        top_k=top_k, top_p=top_p, seed=seed, stop_at_newline=True)]
 
 
 def novelty(lines: list[str], training_lines) -> int:
@@ -92,4 +167,5 @@ def novelty(lines: list[str], training_lines) -> int:
     return sum(1 for s in lines if s not in training_lines)
 
 
-__all__ = ["generate", "sample_lines", "next_distribution", "novelty", "check_options", "START"]
+__all__ = ["generate", "stream", "beam_search", "sample_lines", "sample_steps", "next_distribution", "novelty",
+           "check_options", "START"]

@@ -47,6 +47,9 @@ class TrainConfig:
                                 check=(math.isfinite, "a finite number"))
     weight_drop: float = option(0.0, "DropConnect on the recurrent weights W_h", metavar="P", check=FRACTION)
     lower: bool = option(True, "do not lower-case the text", flag="--keep-case")
+    vocab_from: str = option("", "take the vocabulary from this text file or dataset (normalised as the corpus) "
+                                 "instead of the corpus, so that a model pre-trained here fits a later --init; "
+                                 "the corpus must use only its characters", metavar="FILE")
     steps: int = option(2000, "total optimizer steps of the run", metavar="N", check=AT_LEAST_1)
     batch_size: int = option(32, metavar="B", check=AT_LEAST_1)
     seq_len: int = option(100, "stream mode: steps of truncated backpropagation", metavar="S", check=AT_LEAST_1)

@@ -23,6 +23,7 @@ They are everything the next step depends on, so a resumed run continues bit for
     train.acc               [training loss sum, count] since the last evaluation
     train.history           {"step": [...], "train": [...], "heldout": [...]}: the evaluations, for the plot
     train.final             whether the run had finished when this was written
+    train.init              the model the run's parameters started from (seqlab train --init), or None
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class Run:
         self.stopped_early = False
         self.acc = [0.0, 0]       # training loss sum and count since the last evaluation
         self.history = {"step": [], "train": [], "heldout": []}
+        self.init = None          # the model the parameters started from (--init), if any
 
     def save(self, path: Path, final: bool, use_current: bool = False) -> None:
         """Checkpoint: model.* = best parameters (or the current ones with use_current or no held-out)."""
@@ -100,7 +102,7 @@ class Run:
         meta = {"step": self.step, "train": {
             "config": asdict(self.cfg), "rng": self.rng.bit_generator.state, "data_sha256": self.data.sha256,
             "best": self.best, "bad_evals": self.bad_evals, "stopped_early": self.stopped_early,
-            "acc": self.acc, "history": self.history, "final": final}}
+            "acc": self.acc, "history": self.history, "final": final, "init": self.init}}
         if self.best_arrays is not None and not use_current:
             model.load_arrays(self.best_arrays)
         try:
@@ -118,6 +120,7 @@ class Run:
         self.step = int(meta["step"])
         self.best, self.bad_evals = t["best"], int(t["bad_evals"])
         self.stopped_early, self.acc, self.history = bool(t["stopped_early"]), t["acc"], t["history"]
+        self.init = t.get("init")
         if self.best["step"] is not None:
             prefix = BEST if any(k.startswith(BEST) for k in arrays) else "model."
             self.best_arrays = _unprefixed(prefix, arrays)

@@ -66,6 +66,7 @@ from seqlab.text.model import resolve_model
 from seqlab.text.schedule import learning_rate
 from seqlab.text.train_config import RUNTIME, TrainConfig
 from seqlab.text.train_state import Run, check_resumable
+from seqlab.text.warm_start import load_init
 from seqlab.torch_backend import resolve_device
 
 WARN_STEPS = 100   # steps in a row above WARN_FACTOR · ln V before the warning
@@ -75,12 +76,15 @@ __all__ = ["TrainConfig", "learning_rate", "train"]
 
 
 def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: int | None = None,
-          progress: bool = True, log=print, plot: bool = True, callback=None, should_stop=None) -> dict:
+          init=None, progress: bool = True, log=print, plot: bool = True, callback=None,
+          should_stop=None) -> dict:
     """Train (or resume) and write the checkpoint `out`; returns a summary dict.
 
     corpus: a path (or anything seqlab.data.resolve_corpus accepts). With `resume`, the configuration comes
-    from that checkpoint and only `steps` (the new total) is taken from here. Every cfg.checkpoint_every
-    steps and at the end, `out` is replaced atomically; the loss curve goes to out's name + ".loss.png".
+    from that checkpoint and only `steps` (the new total) is taken from here. With `init` (a model path or
+    bundled name) the run starts from that model's parameters instead of random ones (seqlab.text.warm_start
+    says what must agree). Every cfg.checkpoint_every steps and at the end, `out` is replaced atomically;
+    the loss curve goes to out's name + ".loss.png".
     callback, if given, is called with a dict after each evaluation ({"event": "eval", "step", "train",
     "heldout"}: nats/char, heldout None without a held-out split) and each sample ({"event": "sample", "step",
     "samples": [str]}); an exception it raises ends the run there, with nothing more written.
@@ -96,14 +100,18 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
         if world() is not None:   # a data-parallel worker: the process that started it holds the lock
             lock = contextlib.nullcontext()
     with lock:
-        return _train(corpus, out, cfg, resume, steps, progress, log, plot, callback, should_stop)
+        return _train(corpus, out, cfg, resume, steps, init, progress, log, plot, callback, should_stop)
 
 
-def _train(corpus, out: Path, cfg, resume, steps, progress, log, plot, callback, should_stop) -> dict:
+def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, callback, should_stop) -> dict:
     corpus = resolve_corpus(corpus)
     cfg = cfg or TrainConfig()
     cfg.check()
     _check_engine(cfg)
+    if resume is not None and init is not None:
+        raise UserError("--init and --resume do not go together: a resumed run already has its parameters")
+    if init is not None and cfg.devices > 1:
+        raise UserError("--init is not available with --devices > 1 yet; start one process from the model")
     if cfg.devices > 1:
         from seqlab.torch_backend.distributed import launch, world  # needs PyTorch, which is optional
 
@@ -126,6 +134,9 @@ def _train(corpus, out: Path, cfg, resume, steps, progress, log, plot, callback,
         cfg.check()
     data = prepare_data(corpus, cfg)
     run = Run(cfg, data)
+    if init is not None:
+        run.lm.model.load_arrays(load_init(init, cfg, data.vocab).model.arrays())
+        run.init = str(init)
     if resume is not None:
         check_resumable(resume_path, arrays, meta, data, cfg.steps)
         run.restore(arrays, meta)
