@@ -3,6 +3,7 @@ and never touches the file that was there before; and the check that an output p
 
 A failed write of our own (full disk, read-only folder, quota) is a UserError naming the file and saying the
 previous one is unchanged; an exception raised by the caller's code inside the block passes through as it was.
+`check_input_file` is the matching check on the way in: a file a user hands us is a regular, bounded file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,29 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def check_input_file(path: str | os.PathLike, expected: str, kind: str, max_bytes: int,
+                     allow_empty: bool = True) -> Path:
+    """`path` as a Path once it is a regular file of at most `max_bytes` (and not empty unless `allow_empty`);
+    otherwise a UserError naming it and what was `expected` ("a MIDI file (.mid)"; `kind`, "a MIDI file", is
+    what the size limit speaks of). Directories, devices and pipes are refused before anything is read."""
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p} is a directory; expected {expected}")
+    if not p.exists():
+        raise UserError(f"{p}: no such file; expected {expected}")
+    if not p.is_file():
+        raise UserError(f"{p} is not a regular file; expected {expected}")
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if size == 0 and not allow_empty:
+        raise UserError(f"{p} is empty; expected {expected}")
+    if size > max_bytes:
+        raise UserError(f"{p} is {size:,} bytes; expected {kind} of at most {max_bytes:,}")
+    return p
 
 
 def cannot_write(path: str | os.PathLike, exc: OSError) -> UserError:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from seqlab.data import sha256_file
 from seqlab.errors import UserError
+from seqlab.fileio import check_input_file
 from seqlab.music.events import Chord, Note, Section, snap
 
 # music21 is imported inside the functions that use it: it takes about a second to import, and most callers
@@ -46,17 +47,7 @@ def read_midi(path):
     """A music21 MidiFile read from `path`; UserError for a missing, empty or non-MIDI file."""
     from music21 import midi
 
-    p = Path(path)
-    if p.is_dir():
-        raise UserError(f"{p} is a directory; expected a MIDI file (.mid)")
-    if not p.exists():
-        raise UserError(f"{p}: no such file; expected a MIDI file (.mid)")
-    if not p.is_file():
-        raise UserError(f"{p} is not a regular file; expected a MIDI file (.mid)")
-    if p.stat().st_size == 0:
-        raise UserError(f"{p} is empty; expected a MIDI file (.mid)")
-    if p.stat().st_size > MAX_BYTES:
-        raise UserError(f"{p} is {p.stat().st_size:,} bytes; expected a MIDI file of at most {MAX_BYTES:,}")
+    p = check_input_file(path, "a MIDI file (.mid)", "a MIDI file", MAX_BYTES, allow_empty=False)
     with open(p, "rb") as f:
         if f.read(4) != b"MThd":
             raise UserError(f"{p} is not a MIDI file (no MThd header); expected a standard MIDI file (.mid)")

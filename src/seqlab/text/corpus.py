@@ -7,6 +7,7 @@ from pathlib import Path
 
 from seqlab.data import sha256_file
 from seqlab.errors import UserError
+from seqlab.fileio import check_input_file
 
 MAX_BYTES = 128 << 20   # a larger corpus is refused before reading (its ids alone would take 8 bytes a char)
 
@@ -25,17 +26,8 @@ def read_text(path: str | os.PathLike) -> str:
 
     Missing, a directory, empty, binary (has NUL bytes) or not UTF-8 -> UserError.
     """
-    p = Path(path)
-    if p.is_dir():
-        raise UserError(f"{p} is a directory; expected a UTF-8 text file")
-    if not p.exists():
-        raise UserError(f"{p}: no such file; expected a UTF-8 text file")
-    if not p.is_file():
-        raise UserError(f"{p} is not a regular file; expected a UTF-8 text file")
+    p = check_input_file(path, "a UTF-8 text file", "a text file", MAX_BYTES)
     try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise UserError(f"{p} is {size:,} bytes; expected a text file of at most {MAX_BYTES:,}")
         raw = p.read_bytes()
     except OSError as exc:
         raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
