@@ -3,11 +3,14 @@
 SIGINT/SIGTERM finish the step, save a resumable checkpoint and say how to continue; the continued run is bit
 for bit the uninterrupted one. NaN/inf stops at once (exit 3) with the last good checkpoint on disk. A second
 run on the same output is refused through a lock that a killed run can't leave stuck. A failed write keeps
-the previous checkpoint whole. Without a terminal, progress is one line per evaluation.
+the previous checkpoint whole. Without a terminal, progress is one line per evaluation. The same for
+`seqlab jazz --train` (per epoch, `--resume`) and the model builds (checkpoints in a work folder, continued
+when the build runs again).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -21,13 +24,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqlab.checkpoint import load_checkpoint
+from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.cli import main
 from seqlab.errors import UserError
+from seqlab.music.bundle import load_bundle
 from seqlab.runlock import RunLock, lock_path
 from seqlab.stopping import StopFlag
 from seqlab.text.train_config import TrainConfig
 from seqlab.text.trainer import train
+from test_music import CHORDS, MELODY, _smf, _track
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 ENV = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -268,40 +273,249 @@ def test_lock_refuses_while_held_in_this_process_too(tmp_path):
 
 
 # ----------------------------------------------------------------------------------- jazz and the builds
-def test_jazz_training_interrupted_keeps_the_model_and_plays_nothing(tmp_path):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from seqlab.music.bundle import load_bundle
-    from test_music import CHORDS, MELODY, _smf, _track
+def _song(folder: Path, name: str = "song.mid", transpose: int = 0) -> Path:
+    """test_music's tune four times over (enough values to train on); `transpose` makes another file."""
+    tune = [(o + 8 * k, d, p + transpose) for k in range(4) for o, d, p in MELODY]
+    chords = [(o + 8 * k, d, p + transpose) for k in range(4) for o, d, p in CHORDS]
+    path = folder / name
+    path.write_bytes(_smf(_track(chords, 0, "Keys"), _track(tune, 1, "Lead")))
+    return path
 
-    song = tmp_path / "song.mid"
-    long_tune = [(o + 8 * k, d, p) for k in range(4) for o, d, p in MELODY]
-    long_chords = [(o + 8 * k, d, p) for k in range(4) for o, d, p in CHORDS]
-    song.write_bytes(_smf(_track(long_chords, 0, "Keys"), _track(long_tune, 1, "Lead")))
-    model, solo = tmp_path / "jazz.npz", tmp_path / "solo.mid"
-    proc = _start(["jazz", "--train", str(song), "--epochs", "100000", "--save-model", str(model),
-                   "-o", str(solo)])
+
+def _model_arrays(path) -> dict:
+    return {k: v for k, v in load_checkpoint(path)[0].items() if k.startswith(("lstm.", "dense.", "model."))}
+
+
+class _StopAfter(StopFlag):
+    """A stop request at poll n + 1 (the trainers poll once per step or epoch), as if a signal came then."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.polls, self.n = 0, n
+
+    def __call__(self) -> bool:
+        self.polls += 1
+        if self.polls > self.n:
+            self.request("test", signal.SIGINT)
+        return super().__call__()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_jazz_training_signal_saves_a_state_that_resumes_bit_for_bit(tmp_path, capsys, sig):
+    song, solo = _song(tmp_path), tmp_path / "solo.mid"
+    # SIGINT: the state goes beside the solo; SIGTERM: to --save-model, and a second signal comes mid-write
+    kept = ["--save-model", str(tmp_path / "kept.npz")] if sig == signal.SIGTERM else []
+    state = tmp_path / ("kept.npz" if kept else "solo.train.npz")
+    options = ["--start", "0", "--seed", "2", "--bpm", "150"]
+    proc = _start(["jazz", "--train", str(song), "--epochs", "100000", *options, *kept, "-o", str(solo)],
+                  SECOND_SIGNAL if sig == signal.SIGTERM else None)
     _wait_for(proc, r"epoch +20 ")
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], stderr
+    m = re.search(r"^interrupted at epoch (\d+) of 100000: saved (\S+); continue with: (seqlab jazz .*)$", stderr,
+                  re.M)
+    assert m and m.group(2) == str(state) and "Traceback" not in stderr, stderr
+    assert "finishing this epoch" in stderr and not solo.exists()
+    if sig == signal.SIGTERM:
+        assert "still saving the checkpoint" in stderr
+    epoch = int(m.group(1))
+    assert epoch >= 20 and load_bundle(state).info["epochs_trained"] == epoch   # it plays with --model as it is
+    command = shlex.split(m.group(3))
+    assert command[:4] == ["seqlab", "jazz", "--train", str(song)] and " --start 0.0 " in m.group(3)
+    assert command[command.index("--resume") + 1:][:3] == [str(state), "--epochs", "100000"]
+    assert {"--seed", "2", "--bpm", "150.0", "-o", str(solo)} <= set(command)
+    assert ("--save-model" in command) == bool(kept)
+
+    # Continue as the line says (to a nearer total), and compare with one uninterrupted run.
+    total = epoch + 5
+    command[command.index("--epochs") + 1] = str(total)
+    capsys.readouterr()
+    assert main(command[1:]) == 0
+    assert f"continuing {state} from epoch {epoch}" in capsys.readouterr().out
+    straight = tmp_path / "straight.npz"
+    assert main(["jazz", "--train", str(song), "--epochs", str(total), *options, "--save-model", str(straight),
+                 "-o", str(tmp_path / "straight.mid")]) == 0
+    _same(_model_arrays(state), _model_arrays(straight))
+    assert "resume" not in load_checkpoint(state)[1]   # the finished model replaced the training state
+    assert load_bundle(state).info == load_bundle(straight).info
+    assert solo.read_bytes() == (tmp_path / "straight.mid").read_bytes()
+
+
+def test_jazz_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
+    from seqlab.data import sha256_file
+    from seqlab.music.bundle import default_path
+    from seqlab.music.midi import load_section
+    from seqlab.music.train import JazzRun
+    from seqlab.pretrained.build import MODELS_DIR
+
+    song, other = _song(tmp_path), _song(tmp_path, "other.mid", transpose=2)
+    run = JazzRun.on(load_section(song), sha256_file(song), epochs=3)
+    run.train(should_stop=lambda: True)   # one epoch, then a stop request
+    state = str(run.save(tmp_path / "state.npz"))
+    arrays, meta = load_checkpoint(state)
+    meta["resume"]["rng"] = {"bit_generator": "MT19937"}
+    save_checkpoint(tmp_path / "damaged.npz", arrays, meta)
+    solo = str(tmp_path / "solo.mid")
+    for argv, words in (
+            (["--train", str(other), "--resume", state], "state.npz was trained on another MIDI file (song.mid, "
+                                                          "sha256 "),
+            (["--train", str(song), "--end", "28", "--resume", state], "state.npz was trained on another section "
+                                                                       "of song.mid (end 32.0 there, 28.0 here)"),
+            (["--train", str(song), "--resume", str(default_path())], "holds a finished jazz model, not a training"),
+            (["--train", str(song), "--resume", str(MODELS_DIR / "dinos.npz")],
+             "is not a jazz training checkpoint (a seqlab checkpoint of kind 'char-model')"),
+            (["--train", str(song), "--resume", str(song)], "song.mid is not a seqlab checkpoint"),
+            (["--train", str(song), "--resume", state, "--epochs", "1"], "state.npz is already at epoch 1; ask for "
+                                                                         "more --epochs"),
+            (["--train", str(song), "--resume", str(tmp_path / "damaged.npz")], "damaged.npz has a damaged "
+                                                                                 "training state (ValueError: "),
+            (["--resume", state], "--resume only applies with --train MIDI")):
+        capsys.readouterr()
+        assert main(["jazz", *argv, "-o", solo]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err, (argv, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.npz", "other.mid", "song.mid", "state.npz"]
+
+
+@pytest.mark.data
+def test_an_interrupted_jazz_build_continues_to_the_bundled_model(tmp_path, monkeypatch):
+    from conftest import dataset_path
+    from seqlab.music import train as music_train
+    from seqlab.music.bundle import default_path
+    from seqlab.music.train import build_jazz_model
+    from seqlab.stopping import Interrupted
+
+    # music21 takes seconds to read the Metheny file, the same each time
+    monkeypatch.setattr(music_train, "load_section", functools.lru_cache(music_train.load_section))
+
+    metheny, work, out, said = dataset_path("metheny"), tmp_path / "work", tmp_path / "jazz.npz", []
+    work.mkdir()
+    state = work / "jazz.npz"
+    with pytest.raises(Interrupted, match=rf"at epoch 3 of 100: saved {re.escape(str(state))}; running the same "
+                                          rf"build again continues from epoch 3"):
+        build_jazz_model(out, midi=_song(tmp_path), work=work, should_stop=_StopAfter(2), say=said.append)
+    with pytest.raises(Interrupted, match="at epoch 40 of 100"):
+        build_jazz_model(out, midi=metheny, work=work, should_stop=_StopAfter(39), say=said.append)
+    assert not out.exists() and said[0].startswith(f"jazz: {state} was trained on another MIDI file (song.mid")
+    assert said[0].endswith("; starting afresh")
+    build_jazz_model(out, midi=metheny, work=work, say=said.append)
+    assert said[1:] == [f"jazz: continuing {state} from epoch 40"]
+    _same(_model_arrays(out), _model_arrays(default_path()))   # the bundled model, bit for bit
+    assert list(work.iterdir()) == []
+
+
+# The build machinery on a tiny recipe, in its own process. Its news lines are slowed down (they change no
+# number) so that a signal lands mid-build.
+BUILD = """
+import sys, time
+from pathlib import Path
+from seqlab.pretrained import build
+from seqlab.text.train_config import TrainConfig
+build.MODELS_DIR, corpus, pause = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+cfg = TrainConfig(hidden=12, batch_size=8, steps=120, eval_every=5, sample_every=0, checkpoint_every=0,
+                  dropout=0.1, seed=3)
+def log(line):
+    print(line, flush=True)
+    time.sleep(pause)
+build.RECIPES["tiny"] = lambda: build.train_bundled("tiny", corpus, cfg, heldout_file=corpus, log=log)
+sys.exit(build.main(["tiny", *sys.argv[4:]]))
+"""
+
+
+def test_an_interrupted_build_saves_its_checkpoint_and_continues_bit_for_bit(corpus, tmp_path):
+    models, work, straight = tmp_path / "models", tmp_path / "work", tmp_path / "straight"
+    models.mkdir()
+    straight.mkdir()
+    (models / "tiny.npz").write_bytes(b"the previous model")
+    proc = _start([str(models), str(corpus), "0.05", "--work", str(work)], BUILD)
+    _wait_for(proc, r"step 10: training")
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
-    m = re.search(rf"^interrupted at epoch (\d+) of 100000: saved {re.escape(str(model))} ", stderr, re.M)
+    ckpt, out = work / "tiny.npz", models / "tiny.npz"
+    m = re.search(rf"^build tiny: interrupted at step (\d+) of 120: saved {re.escape(str(ckpt))}; running the "
+                  rf"same build again continues from step \1 \({re.escape(str(out))} is unchanged\)$", stderr, re.M)
     assert m and "Traceback" not in stderr, stderr
-    assert load_bundle(model).info["epochs_trained"] == int(m.group(1)) >= 20
-    assert not solo.exists()
+    step = int(m.group(1))
+    assert 10 <= step < 120 and load_checkpoint(ckpt)[1]["step"] == step
+    assert out.read_bytes() == b"the previous model"
+
+    def build(*argv):
+        done = subprocess.run([sys.executable, "-c", BUILD, *argv], capture_output=True, text=True, env=ENV,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert f"tiny: continuing {ckpt} from step {step}" in build(str(models), str(corpus), "0", "--work", str(work))
+    assert list(work.iterdir()) == []   # the model is written: nothing left to continue
+    build(str(straight), str(corpus), "0", "--work", str(tmp_path / "work2"))
+    _same(_model_arrays(out), _model_arrays(straight / "tiny.npz"))
+    assert load_checkpoint(out)[1]["step"] == 120 and (models / "tiny.loss.png").exists()
 
 
-def test_an_interrupted_build_writes_nothing(corpus, tmp_path, monkeypatch, capsys):
+def test_a_build_checkpoint_of_another_recipe_or_corpus_starts_afresh(corpus, tmp_path, monkeypatch, capsys):
     from seqlab.pretrained import build
-    from seqlab.stopping import StopFlag
-    from seqlab.text.train_config import TrainConfig
 
     monkeypatch.setattr(build, "MODELS_DIR", tmp_path)
-    monkeypatch.setattr(build, "STOP", StopFlag())
-    cfg = TrainConfig(hidden=8, steps=50, eval_every=5, sample_every=0, checkpoint_every=0)
+    monkeypatch.setattr(build, "WORK_DIR", tmp_path / "work")
+    cfg = TrainConfig(hidden=8, steps=20, eval_every=5, sample_every=0, checkpoint_every=0)
     monkeypatch.setitem(build.RECIPES, "tiny", lambda log=print: build.train_bundled("tiny", corpus, cfg, log=log))
-    build.STOP.request("test", signal.SIGTERM)   # as if SIGTERM came before the first step ended
+    monkeypatch.setattr(build, "STOP", _StopAfter(6))
     capsys.readouterr()
-    assert build.main(["tiny"]) == 143
-    err = capsys.readouterr().err
-    assert f"build tiny: interrupted at step 0 of 50: nothing written, {tmp_path / 'tiny'}.npz is unchanged" in err
-    assert list(tmp_path.iterdir()) == []
+    assert build.main(["tiny"]) == 130
+    assert "build tiny: interrupted at step 6 of 20: saved " in capsys.readouterr().err
+    ckpt = tmp_path / "work" / "tiny.npz"
+    cfg.lr *= 2   # the recipe changed since
+    monkeypatch.setattr(build, "STOP", StopFlag())
+    assert build.main(["tiny"]) == 0
+    said = capsys.readouterr().out
+    assert f"tiny: {ckpt} holds another recipe (lr 0.002 there, 0.004 here); starting afresh" in said, said
+    assert load_checkpoint(tmp_path / "tiny.npz")[1]["step"] == 20
+
+    other = tmp_path / "other.txt"
+    other.write_text(corpus.read_text() + "omega\n")
+    monkeypatch.setitem(build.RECIPES, "tiny", lambda log=print: build.train_bundled("tiny", other, cfg, log=log))
+    monkeypatch.setattr(build, "STOP", _StopAfter(6))
+    assert build.main(["tiny"]) == 130
+    monkeypatch.setitem(build.RECIPES, "tiny", lambda log=print: build.train_bundled("tiny", corpus, cfg, log=log))
+    monkeypatch.setattr(build, "STOP", StopFlag())
+    assert build.main(["tiny"]) == 0
+    assert f"tiny: {ckpt} was trained on other data (sha256 " in capsys.readouterr().out
+
+
+@pytest.mark.data
+def test_an_interrupted_two_stage_build_continues_and_keeps_a_finished_stage(tmp_path, monkeypatch, capsys):
+    """The shakespeare recipe on tiny configs: stopped in stage 1, then in stage 2, then finished; the same
+    model as one uninterrupted build, and stage 1 trained once."""
+    from dataclasses import replace
+
+    from conftest import dataset_path
+    from seqlab.pretrained import build, shakespeare_recipe
+
+    dataset_path("shakespeare"), dataset_path("tinyshakespeare")
+    tiny = dict(hidden=8, layers=1, embed=8, batch_size=4, seq_len=20, steps=12, decay_steps=12, eval_every=12,
+                checkpoint_every=0, sample_every=0)
+    monkeypatch.setattr(shakespeare_recipe, "PLAYS_CONFIG", replace(shakespeare_recipe.PLAYS_CONFIG, **tiny))
+    monkeypatch.setattr(shakespeare_recipe, "SHAKESPEARE_CONFIG",
+                        replace(shakespeare_recipe.SHAKESPEARE_CONFIG, **tiny))
+    plays = shakespeare_recipe.plays_corpus   # the first 50,000 characters are plays enough here
+    monkeypatch.setattr(shakespeare_recipe, "plays_corpus", lambda text, alphabet: plays(text[:50_000], alphabet))
+    models, work = tmp_path / "models", tmp_path / "work"
+    models.mkdir()
+    monkeypatch.setattr(build, "MODELS_DIR", models)
+    capsys.readouterr()
+    for stop, status in ((_StopAfter(5), 130), (_StopAfter(7 + 4), 130), (StopFlag(), 0)):
+        monkeypatch.setattr(build, "STOP", stop)
+        assert build.main(["shakespeare", "--work", str(work)]) == status
+    out, err = capsys.readouterr()
+    assert "interrupted at step 5 of 12 of stage 1 (the plays): saved " in err
+    assert "interrupted at step 4 of 12 of stage 2 (the sonnets): saved " in err
+    assert f"shakespeare stage 1: continuing {work / 'shakespeare-plays.npz'} from step 5" in out
+    assert "shakespeare stage 1: " in out and "is finished already (step 12); not training it again" in out
+    assert f"shakespeare: continuing {work / 'shakespeare.npz'} from step 4" in out
+    assert list(work.iterdir()) == []
+
+    monkeypatch.setattr(build, "MODELS_DIR", tmp_path)
+    assert build.main(["shakespeare", "--work", str(tmp_path / "work2")]) == 0
+    _same(_model_arrays(models / "shakespeare.npz"), _model_arrays(tmp_path / "shakespeare.npz"))

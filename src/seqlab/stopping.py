@@ -58,10 +58,17 @@ class StopFlag:
             self.saving = False
 
 
+def saving(should_stop):
+    """`should_stop.saving_now()` for a StopFlag; for any other callable (or None), a block that does nothing."""
+    mark = getattr(should_stop, "saving_now", None)
+    return mark() if mark is not None else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
-def stop_on_signals(flag: StopFlag, log=None, signals=(signal.SIGINT, signal.SIGTERM)):
-    """Within the block, the first of `signals` sets `flag` (and says so through `log`); a later one raises
-    KeyboardInterrupt unless the flag says a checkpoint is being written. The old handlers come back after."""
+def stop_on_signals(flag: StopFlag, log=None, signals=(signal.SIGINT, signal.SIGTERM), unit: str = "step"):
+    """Within the block, the first of `signals` sets `flag` (and says so through `log`: the `unit` in progress
+    is finished); a later one raises KeyboardInterrupt unless the flag says a checkpoint is being written.
+    The old handlers come back after."""
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield flag
         return
@@ -71,7 +78,7 @@ def stop_on_signals(flag: StopFlag, log=None, signals=(signal.SIGINT, signal.SIG
         if not flag():
             flag.request(f"interrupted by {name}", signum)
             if log is not None:
-                log(f"{name}: finishing this step and saving a checkpoint (again to quit without saving)")
+                log(f"{name}: finishing this {unit} and saving a checkpoint (again to quit without saving)")
         elif flag.saving:
             if log is not None:
                 log(f"{name}: still saving the checkpoint; it will be complete in a moment")

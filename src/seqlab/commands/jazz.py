@@ -3,6 +3,7 @@ symbols, and write it as MIDI (with a WAV and a piano roll on request)."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from seqlab.stopping import StopFlag, stop_on_signals
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
 # them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
 
+SECTION = ("solo_part", "chord_part", "start", "end")
+# What the continue line of an interrupted training repeats when it differs from the default (filled by register)
+REPLAY = ("save_model", "output", "seed", "temperature", "measures", "wav", "png", "chords", "chords_file",
+          "changes", "choruses", "bpm", "instrument", "swing", "primer")
+_DEFAULTS: dict = {}
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,7 +26,12 @@ def register(subparsers) -> None:
         description="Improvise a solo with the bundled model (trained on Pat Metheny's \"And Then I Knew\") over "
                     "its chords, or over changes you write (--chords \"Dm7 G7 | Cmaj7 | %\") or pick "
                     "(--changes blues), and write it as MIDI (tracks Solo and Chords). With --train, train "
-                    "a new model on another MIDI file first and improvise over that file's chords.")
+                    "a new model on another MIDI file first and improvise over that file's chords. Ctrl-C "
+                    "(or SIGTERM) during the training finishes the epoch in progress, writes a training "
+                    "checkpoint to --save-model (default: the --resume file, else the output's name with "
+                    ".train.npz: solo.train.npz for -o solo.mid), prints the command that continues it with "
+                    "--resume, and plays nothing; the continued run ends with exactly the model of an "
+                    "uninterrupted one. That checkpoint also plays as it is with --model.")
     p.add_argument("-o", "--output", default="solo.mid", metavar="FILE.mid",
                    help="where to write the MIDI (default: solo.mid)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -66,9 +78,16 @@ def register(subparsers) -> None:
                                                                    "(default: the solo's first measure)")
     t.add_argument("--end", type=float, metavar="OFFSET", help="section end in quarter notes (default: "
                                                                  "the end of the solo)")
-    t.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100, as the course)")
-    t.add_argument("--save-model", metavar="FILE.npz", help="keep the trained model in this file")
+    t.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100, as the course; "
+                                                           "with --resume, the total to reach)")
+    t.add_argument("--save-model", metavar="FILE.npz", help="keep the trained model in this file (an "
+                                                             "interrupted training keeps its state there)")
+    t.add_argument("--resume", metavar="FILE.npz",
+                   help="continue the interrupted training saved in this file up to --epochs (the same MIDI "
+                        "file and part and offset options); without --save-model, the state after another "
+                        "interruption, and the finished model, replace it")
     p.set_defaults(func=run)
+    _DEFAULTS.update({dest: p.get_default(dest) for dest in REPLAY})
 
 
 def _check(args) -> Path:
@@ -78,7 +97,7 @@ def _check(args) -> Path:
         raise UserError(f"--temperature must be 0 (argmax) or positive, got {args.temperature}")
     if args.epochs < 1:
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
-    training_only = [o for o in ("solo_part", "chord_part", "start", "end", "save_model")
+    training_only = [o for o in (*SECTION, "save_model", "resume")
                      if getattr(args, o) is not None]
     if training_only and not args.train:
         raise UserError(f"--{training_only[0].replace('_', '-')} only applies with --train MIDI")
@@ -89,7 +108,73 @@ def _check(args) -> Path:
         raise UserError(f"{out} is a directory; expected a file name like solo.mid")
     if not out.parent.is_dir():
         raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
+    if args.save_model:
+        from seqlab.fileio import check_output_file
+
+        check_output_file(Path(args.save_model), "--save-model", "jazz.npz")
     return out
+
+
+def _state_path(args, out: Path) -> Path:
+    """Where an interrupted training keeps its state: --save-model, else the --resume file (a continued run
+    replaces the state it continued), else the output's name with .train.npz."""
+    return Path(args.save_model or args.resume or out.with_suffix(".train.npz"))
+
+
+def _continue_command(args, state: Path) -> str:
+    """The command line that continues an interrupted training: the same file, section and solo options."""
+    words = ["seqlab", "jazz", "--train", args.train]
+    for dest in SECTION:
+        if getattr(args, dest) is not None:
+            words += [_flag(dest), str(getattr(args, dest))]
+    words += ["--resume", str(state), "--epochs", str(args.epochs)]
+    for dest in REPLAY:
+        value = getattr(args, dest)
+        if value != _DEFAULTS.get(dest):
+            words += [_flag(dest)] if value is True else [_flag(dest), str(value)]
+    return shlex.join(words)
+
+
+def _flag(dest: str) -> str:
+    return "-o" if dest == "output" else "--" + dest.replace("_", "-")
+
+
+def _train(args, out: Path):
+    """Train as the options say: (the bundle, None) when the training finished, (None, exit status) when a
+    signal interrupted it (its state saved, the continue line printed)."""
+    from seqlab.data import sha256_file
+    from seqlab.music.bundle import save_bundle
+    from seqlab.music.midi import load_section
+    from seqlab.music.train import JazzRun
+
+    section = load_section(args.train, args.solo_part, args.chord_part, args.start, args.end)
+    run = JazzRun.on(section, sha256_file(args.train), epochs=args.epochs)
+    if args.resume:
+        run.restore(args.resume)
+    src, state = section.source, _state_path(args, out)
+    keep = args.save_model or args.resume   # a continued state would be stale once finished: the model replaces it
+    resumed = f", continuing {args.resume} from epoch {run.epochs_done}" if args.resume else ""
+    print(f"training on {src['file']}: part {src['solo_part']} over the chords of part {src['chord_part']}, "
+          f"offsets {src['start']:g}-{src['end']:g} ({len(section)} measures), {args.epochs} "
+          f"epochs{resumed}")
+
+    def log(epoch, loss):
+        if epoch == 0 or (epoch + 1) % 10 == 0:
+            print(f"  epoch {epoch + 1:3d}  loss {loss:.3f}", flush=True)
+
+    stop = StopFlag()
+    with stop_on_signals(stop, log=lambda line: print(line, file=sys.stderr, flush=True), unit="epoch"):
+        run.train(log, should_stop=stop)
+        with stop.saving_now():
+            if not run.finished:
+                run.save(state)
+            elif keep:
+                print(f"saved the model to {save_bundle(keep, run.bundle())}")
+    if not run.finished:   # interrupted: the state is kept, nothing is played
+        print(f"interrupted at epoch {run.epochs_done} of {args.epochs}: saved {state}; continue with: "
+              f"{_continue_command(args, state)}", file=sys.stderr)
+        return None, stop.exit_status
+    return run.bundle(), None
 
 
 def _changes(args):
@@ -116,7 +201,7 @@ def list_changes() -> int:
 def run(args) -> int:
     if args.list_changes:
         return list_changes()
-    from seqlab.music.bundle import load_bundle, save_bundle
+    from seqlab.music.bundle import load_bundle
     from seqlab.music.perform import check, figures, perform, write_take
 
     out = _check(args)
@@ -125,31 +210,9 @@ def run(args) -> int:
                      instrument=args.instrument, swing=args.swing, primer=args.primer,
                      temperature=args.temperature, seed=args.seed)  # all before any training or writing
     if args.train:
-        from seqlab.music.midi import load_section
-        from seqlab.music.train import train_bundle
-
-        section = load_section(args.train, args.solo_part, args.chord_part, args.start, args.end)
-        src = section.source
-        print(f"training on {src['file']}: part {src['solo_part']} over the chords of part {src['chord_part']}, "
-              f"offsets {src['start']:g}-{src['end']:g} ({len(section)} measures), {args.epochs} epochs")
-
-        def log(epoch, loss):
-            if epoch == 0 or (epoch + 1) % 10 == 0:
-                print(f"  epoch {epoch + 1:3d}  loss {loss:.3f}")
-
-        stop = StopFlag()
-        with stop_on_signals(stop, log=lambda line: print(line, file=sys.stderr, flush=True)):
-            bundle = train_bundle(section, log=log, epochs=args.epochs, should_stop=stop)
-            if args.save_model:
-                with stop.saving_now():
-                    print(f"saved the model to {save_bundle(args.save_model, bundle)}")
-        done = bundle.info["epochs_trained"]
-        if done < args.epochs:   # interrupted: keep what was trained (with --save-model), play nothing
-            kept = f"saved {args.save_model} ({done} epochs trained; play it with --model " \
-                   f"{args.save_model})" if args.save_model else "nothing written (--save-model FILE keeps it)"
-            print(f"interrupted at epoch {done} of {args.epochs}: {kept}; no solo written. Jazz training does "
-                  f"not resume: run --train again for all {args.epochs} epochs", file=sys.stderr)
-            return stop.exit_status
+        bundle, status = _train(args, out)
+        if bundle is None:
+            return status
     else:
         bundle = load_bundle(args.model)
 

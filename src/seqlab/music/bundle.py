@@ -1,5 +1,7 @@
 """A trained jazz model in one file: its weights, the value vocabulary, the chord progression it improvises
 over, and the training solo (to check a new solo does not copy it), as a seqlab checkpoint (.npz, no pickles).
+An interrupted training's checkpoint is such a file with resume state beside the model (seqlab.music.train),
+which loading ignores: it plays as it is.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ class JazzBundle:
         return w / w.sum()
 
 
-def save_bundle(path, bundle: JazzBundle) -> Path:
+def save_bundle(path, bundle: JazzBundle, extra_arrays: dict | None = None, extra_meta: dict | None = None) -> Path:
+    """Write `bundle` to `path` atomically; extra_arrays and extra_meta go beside the model's (a training
+    checkpoint's resume state: seqlab.music.train), and a reader of the model ignores them."""
     meta = {
         "kind": KIND,
         "n_values": bundle.model.n_values,
@@ -68,8 +72,9 @@ def save_bundle(path, bundle: JazzBundle) -> Path:
                         for m in bundle.progression],
         "training": [[n.offset, n.duration, n.pitch] for n in bundle.training],
         "info": bundle.info,
+        **(extra_meta or {}),
     }
-    save_checkpoint(path, bundle.model.arrays(), meta)
+    save_checkpoint(path, {**bundle.model.arrays(), **(extra_arrays or {})}, meta)
     return Path(path)
 
 
@@ -80,7 +85,12 @@ def load_bundle(path=None) -> JazzBundle:
     if not path.exists() and path == default_path():
         raise UserError(f"the bundled jazz model {path} is missing; build it with `make models` or train one "
                         f"with `seqlab jazz --train MIDI`")
-    arrays, meta = load_checkpoint(path)
+    return bundle_from(path, *load_checkpoint(path))
+
+
+def bundle_from(path, arrays: dict, meta: dict) -> JazzBundle:
+    """The bundle in a checkpoint's (arrays, meta) read from `path`; UserError if it is not a usable jazz model.
+    Arrays and metadata other than the model's (a training checkpoint's resume state) are ignored."""
     if meta.get("kind") != KIND:
         raise UserError(f"{path} is a seqlab checkpoint but not a jazz model (kind {meta.get('kind')!r})")
     try:

@@ -2,8 +2,15 @@
 
 Each recipe trains with seqlab.text.trainer and writes src/seqlab/pretrained/<name>.npz: the model alone (no
 optimizer or resume state, so the file stays small), with the recipe, the data checksum and the held-out
-score in its metadata. Recipes are functions in RECIPES, name -> recipe(out_path, log) -> summary dict;
-`train_bundled` is the shared part for a new one.
+score in its metadata. Recipes are functions in RECIPES, name -> recipe(log) -> summary dict; `train_bundled`
+is the shared part for a new one, and `train_stage` one training of a recipe with several.
+
+Nothing lost: the training checkpoints live in a work folder, build/models/ of the repository (`--work DIR`),
+not in a temporary one. Ctrl-C or SIGTERM saves a resumable checkpoint there (the bundled model is left as it
+was), says where, and exits 130 / 143; the same build run again continues from that step (jazz: epoch) when
+the checkpoint holds the same recipe, data checksum and starting model, and gives the model an uninterrupted
+build gives, bit for bit; otherwise it says what differs in one line and starts afresh. A finished stage (the
+shakespeare plays) is not trained again. Once the bundled model is written, its checkpoints are removed.
 """
 
 from __future__ import annotations
@@ -18,18 +25,20 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from seqlab import data
+from seqlab.checkpoint import load_checkpoint
 from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
 from seqlab.music.train import build_jazz_model
 from seqlab.stopping import Interrupted, StopFlag, stop_on_signals
-from seqlab.text.corpus import read_text
+from seqlab.text.corpus import read_text, sha256_of
 from seqlab.text.evaluate import evaluate_file
 from seqlab.text.model import load_model
-from seqlab.text.train_config import TrainConfig, command_args
+from seqlab.text.train_config import RUNTIME, TrainConfig, command_args
 from seqlab.text.trainer import train
 
 MODELS_DIR = Path(__file__).resolve().parent
-STOP = StopFlag()   # set by SIGINT/SIGTERM while `main` builds: the training stops, nothing is written
+WORK_DIR = MODELS_DIR.parents[2] / "build" / "models"   # the training checkpoints (git-ignored; --work DIR)
+STOP = StopFlag()   # set by SIGINT/SIGTERM while `main` builds: the training stops and saves its checkpoint
 
 # Dinosaurus Island: every tenth line of dinos.txt (lines 10, 20, …, 1530) is held out for the final score;
 # early stopping uses a validation split of 10% carved from the other 1,383 names.
@@ -54,10 +63,70 @@ def train_command(cfg: TrainConfig, corpus: str, out: str) -> str:
     return " ".join(["seqlab", "train", corpus, *command_args(cfg), "-o", out])
 
 
+def work_dir() -> Path:
+    """WORK_DIR, made if missing."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    return WORK_DIR
+
+
+def train_stage(label: str, corpus: Path, cfg: TrainConfig, ckpt: Path, *, init: Path | None = None,
+                log=print, threads: int = 1, plot: bool = True, stage: str = "") -> dict:
+    """Train `cfg` on `corpus` into the checkpoint `ckpt`, continuing the run it holds when that has this
+    recipe, data checksum and `init` (a finished one is not trained again); otherwise one line through `log`
+    and a fresh start. Stopped by STOP, the checkpoint is saved and Interrupted says where and from which step
+    the next build continues (`stage` names the stage in that line). Returns seqlab.text.trainer.train's
+    summary (for a finished checkpoint: its step and best, steps_run 0)."""
+    meta = _continues(label, ckpt, corpus, cfg, init, log)
+    if meta is not None and meta["train"]["final"]:
+        log(f"{label}: {ckpt} is finished already (step {meta['step']}); not training it again")
+        return {"path": str(ckpt), "step": meta["step"], "best": meta["train"]["best"], "steps_run": 0,
+                "interrupted": False}
+    if meta is not None:
+        log(f"{label}: continuing {ckpt} from step {meta['step']}")
+    with threadpool_limits(limits=threads):
+        summary = train(corpus, ckpt, cfg, resume=ckpt if meta else None, steps=cfg.steps if meta else None,
+                        init=None if meta else init, progress=sys.stderr.isatty(), log=log, plot=plot,
+                        should_stop=STOP)
+    if summary["interrupted"]:
+        raise Interrupted(f"at step {summary['step']} of {cfg.steps}{stage}: saved {ckpt}; running the same "
+                          f"build again continues from step {summary['step']}")
+    return summary
+
+
+def _continues(label: str, ckpt: Path, corpus: Path, cfg: TrainConfig, init, log) -> dict | None:
+    """ckpt's metadata when it holds a run of this recipe on this corpus from this init; else None, with a line
+    saying why when there is a file."""
+    if not ckpt.exists():
+        return None
+    try:
+        _, meta = load_checkpoint(ckpt)
+        t = meta["train"]
+        recipe = {k: v for k, v in asdict(cfg).items() if k not in RUNTIME}
+        saved = {k: v for k, v in t["config"].items() if k not in RUNTIME}
+        sha = sha256_of(corpus)
+        if saved != recipe:
+            diff = "; ".join(f"{k} {saved.get(k)!r} there, {v!r} here" for k, v in recipe.items()
+                             if saved.get(k) != v)
+            why = f"{ckpt} holds another recipe ({diff or 'other fields'})"
+        elif t["data_sha256"] != sha:
+            why = f"{ckpt} was trained on other data (sha256 {str(t['data_sha256'])[:12]}…, now {sha[:12]}…)"
+        elif t.get("init") != (None if init is None else str(init)):
+            why = f"{ckpt} started from another model ({t.get('init')}, now {init})"
+        else:
+            return meta
+    except UserError as exc:
+        why = str(exc)
+    except (KeyError, TypeError, AttributeError):
+        why = f"{ckpt} holds no training state of a build"
+    log(f"{label}: {why}; starting afresh")
+    return None
+
+
 def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Path | None = None,
                   training_lines: list[str] | None = None, log=print, threads: int = 1,
-                  extra_meta: dict | None = None, init: Path | None = None) -> dict:
-    """Train `cfg` on `corpus`, score `heldout_file`, and write MODELS_DIR/<name>.npz without resume state.
+                  extra_meta: dict | None = None, init: Path | None = None, stage: str = "") -> dict:
+    """Train `cfg` on `corpus` (`train_stage`, checkpoint WORK_DIR/<name>.npz), score `heldout_file`, and
+    write MODELS_DIR/<name>.npz without resume state; then remove the checkpoint.
 
     training_lines (lines mode) replaces the set the novelty count compares with (default: the lines the
     trainer trained on). threads limits BLAS threads (the build machine is shared). init: a model to start
@@ -65,25 +134,24 @@ def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Pa
     """
 
     out = MODELS_DIR / f"{name}.npz"
+    ckpt = work_dir() / f"{name}.npz"
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, threadpool_limits(limits=threads):
-        ckpt = Path(tmp) / f"{name}.npz"
-        summary = train(corpus, ckpt, cfg, init=init, progress=sys.stderr.isatty(), log=log, plot=True,
-                        should_stop=STOP)
-        if summary["interrupted"]:   # the checkpoint is in tmp: the bundled model is left as it was
-            raise Interrupted(f"at step {summary['step']} of {cfg.steps}")
+    summary = train_stage(name, corpus, cfg, ckpt, init=init, log=log, threads=threads, stage=stage)
+    with threadpool_limits(limits=threads):
         lm = load_model(ckpt)
         score = evaluate_file(lm, heldout_file) if heldout_file is not None else None
-        if training_lines is not None:
-            lm.training_lines = frozenset(lm.normalize(s).strip() for s in training_lines)
-        meta = {"bundled": name, "step": summary["step"], "recipe": asdict(cfg),
-                "data_sha256": lm.meta["train"]["data_sha256"], "validation": summary["best"],
-                "heldout": score, "train_seconds": round(time.perf_counter() - t0, 1)}
-        meta.update(extra_meta or {})
-        lm.save(out, extra_meta=meta)
-        plot = Path(tmp) / f"{name}.loss.png"
-        if plot.exists():
-            write_bytes_atomic(MODELS_DIR / f"{name}.loss.png", plot.read_bytes())  # tmp may be another disk
+    if training_lines is not None:
+        lm.training_lines = frozenset(lm.normalize(s).strip() for s in training_lines)
+    meta = {"bundled": name, "step": summary["step"], "recipe": asdict(cfg),
+            "data_sha256": lm.meta["train"]["data_sha256"], "validation": summary["best"],
+            "heldout": score, "train_seconds": round(time.perf_counter() - t0, 1)}
+    meta.update(extra_meta or {})
+    lm.save(out, extra_meta=meta)
+    plot = ckpt.with_name(f"{name}.loss.png")
+    if plot.exists():
+        write_bytes_atomic(MODELS_DIR / plot.name, plot.read_bytes())
+    for done in (ckpt, plot):   # the bundled model is written: nothing to continue
+        done.unlink(missing_ok=True)
     return {"path": str(out), "bytes": out.stat().st_size, **meta}
 
 
@@ -103,7 +171,7 @@ def build_jazz(log=print) -> dict:
         if epoch == 0 or (epoch + 1) % 10 == 0:
             log(f"jazz: epoch {epoch + 1}, loss {loss:.2f}")
 
-    return build_jazz_model(log=epoch_log, should_stop=STOP)
+    return build_jazz_model(MODELS_DIR / "jazz.npz", log=epoch_log, should_stop=STOP, work=work_dir(), say=log)
 
 
 def build_shakespeare(log=print) -> dict:
@@ -116,14 +184,26 @@ RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build
 
 
 def main(argv: list[str] | None = None) -> int:
+    global WORK_DIR
     p = argparse.ArgumentParser(prog="python -m seqlab.pretrained.build", description=__doc__.split("\n")[0])
     p.add_argument("names", nargs="*", metavar="NAME", help=f"models to build (default: all of "
                                                               f"{', '.join(RECIPES)})")
+    p.add_argument("--work", metavar="DIR", type=Path,
+                   help=f"folder for the training checkpoints, kept until the model is written, from which an "
+                        f"interrupted build continues (default: {WORK_DIR})")
     args = p.parse_args(argv)
     names = args.names or list(RECIPES)
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
         p.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(RECIPES)}")
+    default, WORK_DIR = WORK_DIR, WORK_DIR if args.work is None else args.work.resolve()
+    try:
+        return _build(names)
+    finally:
+        WORK_DIR = default
+
+
+def _build(names: list[str]) -> int:
     for name in names:
         try:
             with stop_on_signals(STOP, log=lambda line: print(line, file=sys.stderr, flush=True)):
@@ -132,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"build {name}: error: {exc}\n")
             return exc.exit_status
         except Interrupted as exc:
-            sys.stderr.write(f"build {name}: interrupted {exc}: nothing written, {MODELS_DIR / name}.npz is "
-                             f"unchanged; run the build again to make it\n")
+            sys.stderr.write(f"build {name}: interrupted {exc} ({MODELS_DIR / name}.npz is unchanged)\n")
             return STOP.exit_status
         held = result.get("heldout")
         held = f", held-out {held['nats_per_char']:.4f} nats/char over {held['chars']} chars" if held else ""

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from seqlab import data
 from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
-from seqlab.pretrained.build import train_bundled, train_command
+from seqlab.pretrained.build import main as build_main
+from seqlab.pretrained.build import train_bundled, train_command, train_stage, work_dir
 from seqlab.text.corpus import read_text
 from seqlab.text.train_config import RUNTIME, TrainConfig
 from seqlab.text.vocab import normalize
@@ -120,28 +120,32 @@ def commands() -> list[str]:
 
 def build_shakespeare(log=print) -> dict:
     """Pre-train PLAYS_CONFIG on the plays, fine-tune SHAKESPEARE_CONFIG on the first 90% of the sonnets from
-    it, and write seqlab/pretrained/shakespeare.npz with its held-out score."""
-    from threadpoolctl import threadpool_limits
+    it, and write seqlab/pretrained/shakespeare.npz with its held-out score.
 
-    from seqlab.text.trainer import train
-
-    with tempfile.TemporaryDirectory() as tmp:
-        train_file, held_file = write_split(Path(tmp))
-        plays = write_plays(Path(tmp))
-        pre = Path(tmp) / "plays.npz"
-        plays_recipe = {k: v for k, v in asdict(PLAYS_CONFIG).items() if k not in RUNTIME}
-        with threadpool_limits(limits=1):
-            stage1 = train(plays, pre, replace(PLAYS_CONFIG, vocab_from=str(train_file)),
-                           progress=sys.stderr.isatty(), log=log, plot=False)
-        return train_bundled("shakespeare", train_file, SHAKESPEARE_CONFIG, heldout_file=held_file, log=log,
-                             init=pre, extra_meta={
-                                 "command": commands()[1],
-                                 "pretraining": {"command": commands()[0],
-                                                 "corpus": "tinyshakespeare in the sonnets' alphabet",
-                                                 "recipe": plays_recipe,
-                                                 "step": stage1["step"],
-                                                 "validation": stage1["best"]},
-                                 "split": "first 90% of the lower-cased sonnets by characters; last 10% held out"})
+    Both stages keep their checkpoints in the build's work folder (shakespeare-plays.npz, shakespeare.npz,
+    beside the texts they train on): an interrupted build continues where it stopped, a finished stage 1 is
+    not trained again, and a stage-2 checkpoint is dropped when stage 1 had to train (it grew from another)."""
+    work = work_dir()
+    train_file, held_file = write_split(work)
+    plays = write_plays(work)
+    pre = work / "shakespeare-plays.npz"
+    plays_recipe = {k: v for k, v in asdict(PLAYS_CONFIG).items() if k not in RUNTIME}
+    stage1 = train_stage("shakespeare stage 1", plays, replace(PLAYS_CONFIG, vocab_from=str(train_file)), pre,
+                         log=log, plot=False, stage=" of stage 1 (the plays)")
+    if stage1["steps_run"]:
+        (work / "shakespeare.npz").unlink(missing_ok=True)
+    result = train_bundled("shakespeare", train_file, SHAKESPEARE_CONFIG, heldout_file=held_file, log=log,
+                           init=pre, stage=" of stage 2 (the sonnets)", extra_meta={
+                               "command": commands()[1],
+                               "pretraining": {"command": commands()[0],
+                                               "corpus": "tinyshakespeare in the sonnets' alphabet",
+                                               "recipe": plays_recipe,
+                                               "step": stage1["step"],
+                                               "validation": stage1["best"]},
+                               "split": "first 90% of the lower-cased sonnets by characters; last 10% held out"})
+    for done in (pre, plays, train_file, held_file):
+        done.unlink(missing_ok=True)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,20 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", metavar="DIR", type=Path,
                    help="only write the 90%% training and 10%% held-out texts and the plays into DIR")
     args = p.parse_args(argv)
+    if args.split is None:
+        return build_main(["shakespeare"])   # with the build's handling of signals and errors
     try:
-        if args.split is not None:
-            if not args.split.is_dir():
-                raise UserError(f"--split {args.split}: no such folder")
-            for path in (*write_split(args.split), write_plays(args.split)):
-                print(path)
-            return 0
-        result = build_shakespeare()
+        if not args.split.is_dir():
+            raise UserError(f"--split {args.split}: no such folder")
+        for path in (*write_split(args.split), write_plays(args.split)):
+            print(path)
     except UserError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    held = result["heldout"]
-    print(f"shakespeare: wrote {result['path']} ({result['bytes']:,} bytes) in {result['train_seconds']} s, "
-          f"held-out {held['nats_per_char']:.4f} nats/char over {held['chars']} chars")
     return 0
 
 

@@ -61,6 +61,7 @@ from seqlab.errors import Diverged, UserError
 from seqlab.figures import loss_plot_path, plot_losses
 from seqlab.fileio import check_output_file
 from seqlab.runlock import RunLock
+from seqlab.stopping import saving
 from seqlab.text.data import prepare_data
 from seqlab.text.model import resolve_model
 from seqlab.text.schedule import learning_rate
@@ -220,8 +221,7 @@ def _save(run: Run, out: Path, stop, **kw) -> None:
         if not np.isfinite(p).all():
             raise Diverged(f"training diverged by step {run.step}: parameter {name} holds NaN or inf; "
                            f"{_left(out)}; try a lower --lr (this run: {run.cfg.lr:g}) or --clip 1")
-    saving = getattr(stop, "saving_now", None)
-    with saving() if saving is not None else contextlib.nullcontext():
+    with saving(stop):
         run.save(out, **kw)
 
 
