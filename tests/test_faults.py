@@ -412,6 +412,7 @@ import sys, time
 from pathlib import Path
 from seqlab.pretrained import build
 from seqlab.text.train_config import TrainConfig
+from seqlab.text.trainer import train
 build.MODELS_DIR, corpus, pause = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
 cfg = TrainConfig(hidden=12, batch_size=8, steps=120, eval_every=5, sample_every=0, checkpoint_every=0,
                   dropout=0.1, seed=3)
@@ -482,6 +483,36 @@ def test_a_build_checkpoint_of_another_recipe_or_corpus_starts_afresh(corpus, tm
     monkeypatch.setattr(build, "STOP", StopFlag())
     assert build.main(["tiny"]) == 0
     assert f"tiny: {ckpt} was trained on other data (sha256 " in capsys.readouterr().out
+
+
+def test_a_build_checkpoint_continues_when_its_vocab_from_file_moved_but_not_when_it_changed(
+        corpus, tmp_path, monkeypatch, capsys):
+    """--vocab-from is a path: the same alphabet from a file in another folder (a checkpoint trained by hand
+    from `shakespeare_recipe --split DIR`) is the same recipe; another alphabet is not."""
+    from dataclasses import replace
+
+    from seqlab.pretrained import build
+
+    monkeypatch.setattr(build, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(build, "WORK_DIR", tmp_path / "work")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "alphabet.txt").write_text(corpus.read_text())
+    cfg = TrainConfig(hidden=8, steps=10, eval_every=5, sample_every=0, checkpoint_every=0,
+                      vocab_from=str(tmp_path / "a" / "alphabet.txt"))
+    ckpt = tmp_path / "work" / "tiny.npz"
+    ckpt.parent.mkdir()
+    train(corpus, ckpt, cfg, progress=False, log=lambda *a: None, plot=False)
+    lines = []
+    moved = replace(cfg, vocab_from=str(tmp_path / "b" / "alphabet.txt"))
+    assert build.train_stage("tiny", corpus, moved, ckpt, log=lines.append)["steps_run"] == 0
+    assert lines == [f"tiny: {ckpt} is finished already (step 10); not training it again"]
+
+    (tmp_path / "b" / "alphabet.txt").write_text(corpus.read_text() + "#\n")
+    lines.clear()
+    assert build.train_stage("tiny", corpus, moved, ckpt, log=lines.append)["steps_run"] == 10
+    assert lines[0].startswith(f"tiny: {ckpt} holds another recipe (vocab_from "), lines
 
 
 @pytest.mark.data
