@@ -60,10 +60,10 @@ def _same(a: dict, b: dict) -> None:
         assert a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes(), k
 
 
-def _start(argv, script=None):
+def _start(argv, script=None, env=None, session=False):
     code = script or "import sys; from seqlab.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV)
+                            text=True, env=env or ENV, start_new_session=session)
 
 
 def _wait_for(proc, pattern: str, timeout: float = 60.0) -> list[str]:
@@ -118,14 +118,139 @@ def test_signal_saves_a_checkpoint_that_resumes_bit_for_bit(corpus, tmp_path, ca
     assert meta["step"] == step and meta["train"]["final"] is False
 
     # Continue as the message says (to a nearer total), and compare with one uninterrupted run.
-    total = step + 7
-    resume = shlex.split(m.group(3))[1:]
+    _continue_as_told(m.group(3), argv, step + 7, tmp_path)
+
+
+def _continue_as_told(command: str, argv: list[str], total: int, tmp_path) -> None:
+    """Run the continue line `command` to `total` steps, and the interrupted run `argv` (ending with
+    "--checkpoint-every N -o OUT") to `total` without a stop: the same arrays, bit for bit."""
+    resume = shlex.split(command)[1:]
     resume[resume.index("--steps") + 1] = str(total)
     assert main([*resume, "--threads", "1", "--quiet"]) == 0
     straight = tmp_path / "straight.npz"
     assert main([*argv[:-4], "--steps", str(total), "--checkpoint-every", "0", "-o", str(straight),
                  "--quiet"]) == 0
-    _same(_arrays(out), _arrays(straight))
+    _same(_arrays(argv[-1]), _arrays(straight))
+
+
+# ----------------------------------------------------------------------------------- data-parallel runs
+DDP = ["--backend", "torch", "--devices", "2"]
+
+# Faults timed from inside process 0 of a `--devices 2` run: HOOKED points distributed._worker here, and
+# the workers (spawned) import this module from the test's folder.
+WORKER_HOOKS = """
+import os, signal, time
+import numpy as np
+from seqlab.text import trainer
+from seqlab.torch_backend import distributed
+real_worker = distributed._worker
+
+def worker(rank, *args):
+    hook = os.environ["HOOK"] if rank == 0 else ""
+    if hook == "ctrl-c-while-saving":   # in the third array of the interrupt's checkpoint
+        real, calls = np.lib.format.write_array, []
+        def write(fp, a, **kw):
+            calls.append(1)
+            if len(calls) == 3:
+                os.killpg(0, signal.SIGINT)
+            return real(fp, a, **kw)
+        np.lib.format.write_array = write
+    if hook == "two-signals-between-saves":   # after step 12, before the processes agree to stop
+        real_step = trainer._train_step
+        def step(run, *a):
+            out = real_step(run, *a)
+            if run.step == 12:
+                os.kill(os.getppid(), signal.SIGINT)
+                time.sleep(1)
+                os.kill(os.getppid(), signal.SIGINT)
+                time.sleep(60)   # the parent ends this process first
+            return out
+        trainer._train_step = step
+    real_worker(rank, *args)
+"""
+HOOKED = """
+import sys, ddp_hooks
+from seqlab.torch_backend import distributed
+distributed._worker = ddp_hooks.worker
+from seqlab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _hooked(tmp_path, hook: str) -> dict:
+    """The environment for a HOOKED run with `hook` in process 0."""
+    (tmp_path / "ddp_hooks.py").write_text(WORKER_HOOKS)
+    return {**ENV, "PYTHONPATH": f"{SRC}{os.pathsep}{tmp_path}", "HOOK": hook}
+
+
+def _still_running(session: int, timeout: float = 10.0) -> list[str]:
+    """The command lines of the processes of `session` that are still alive (zombies aside) after up to
+    `timeout` seconds: what a run started there left behind."""
+    t0 = time.monotonic()
+    while True:
+        left = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                state, _, _, sid = stat[stat.rindex(")") + 2:].split()[:4]
+                if int(sid) == session and state != "Z":
+                    left.append(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " "))
+            except (OSError, ValueError):
+                pass
+        if not left or time.monotonic() - t0 > timeout:
+            return left
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("mode, how", [("lines", "ctrl-c"), ("stream", "sigterm+ctrl-c-while-saving")])
+def test_interrupted_data_parallel_run_stops_every_process_after_the_same_step(corpus, tmp_path, capsys, mode,
+                                                                              how):
+    """--devices 2: a Ctrl-C reaches the whole process group, this SIGTERM only the parent; either way both
+    processes stop after the same step, process 0 saves, only the parent speaks, and the resumed run ends
+    with the uninterrupted run's model, bit for bit."""
+    out = tmp_path / "m.npz"
+    argv = ["train", str(corpus), "--mode", mode, *TINY, *DDP, "--steps", "100000", "--checkpoint-every", "0",
+            "-o", str(out)]
+    ctrl_c = how == "ctrl-c"
+    proc = _start(argv, None if ctrl_c else HOOKED, None if ctrl_c else _hooked(tmp_path, "ctrl-c-while-saving"),
+                  session=True)
+    _wait_for(proc, r"step 10: training")
+    if ctrl_c:
+        os.killpg(proc.pid, signal.SIGINT)   # what the terminal does
+    else:
+        proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == (130 if ctrl_c else 143), stderr
+    assert "Traceback" not in stderr and stderr.count("finishing this step and saving") == 1, stderr
+    m = re.search(r"^interrupted at step (\d+): saved (\S+); continue with: (seqlab train .* --resume \S+ "
+                  r"--steps 100000 --backend torch --devices 2)$", stderr, re.M)
+    assert m, stderr
+    if not ctrl_c:
+        assert "still saving the checkpoint" in stderr   # the second signal came mid-write and waited
+    assert _still_running(proc.pid) == [] and not lock_path(out).exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temporary left
+    step = int(m.group(1))
+    meta = load_checkpoint(out)[1]
+    assert step >= 10 and meta["step"] == step and meta["train"]["final"] is False
+    _continue_as_told(m.group(3), argv, step + 5, tmp_path)
+
+
+def test_second_signal_outside_a_save_ends_a_data_parallel_run_at_once(corpus, tmp_path):
+    """Ctrl-C twice (here: to the parent) between checkpoints: the workers are ended at once, as one process
+    quits; nothing is left running, locked or half-written, and the last periodic checkpoint stays whole."""
+    out, tmp = tmp_path / "m.npz", tmp_path / "tmp"
+    tmp.mkdir()
+    proc = _start(["train", str(corpus), *TINY, *DDP, "--steps", "100000", "--checkpoint-every", "5", "-o",
+                   str(out)], HOOKED, {**_hooked(tmp_path, "two-signals-between-saves"), "TMPDIR": str(tmp)},
+                  session=True)
+    stdout, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.endswith("seqlab: interrupted\n"), stderr
+    assert "step 10: training" in stdout and "step 15" not in stdout
+    assert _still_running(proc.pid) == [] and not lock_path(out).exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert not list(tmp.glob("seqlab-*"))   # the other process's scratch folder is gone too
+    assert load_checkpoint(out)[1]["step"] == 10
 
 
 def test_stop_flag_is_the_same_path_for_any_caller(corpus, tmp_path):

@@ -10,7 +10,9 @@
 
 A second signal while the checkpoint is being written is only noted: the save finishes (it is atomic in any
 case, so the file on disk is the previous checkpoint or the new one, never a mix). A second signal at any
-other moment means "quit now": KeyboardInterrupt, and the last checkpoint on disk is what remains.
+other moment means "quit now": KeyboardInterrupt, and the last checkpoint on disk is what remains. When
+another process writes the run's checkpoints (`seqlab train --devices N`: process 0 does), the one that
+takes the signals says so through `saving_elsewhere` (seqlab.torch_backend.distributed).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class StopFlag:
         self.signum: int | None = None     # the signal that asked, if one did
         self.reason = ""
         self.saving = False                # set by the trainer around a checkpoint write
+        self.saving_elsewhere = None       # or a callable: whether another process is writing one now
 
     def request(self, reason: str = "stop requested", signum: int | None = None) -> None:
         if not self._event.is_set():
@@ -47,6 +50,10 @@ class StopFlag:
     def exit_status(self) -> int:
         """130 for SIGINT, 143 for SIGTERM, 1 for a request that came from no signal."""
         return EXIT_STATUS.get(self.signum, 128 + self.signum if self.signum else 1)
+
+    def is_saving(self) -> bool:
+        """Whether a checkpoint is being written, here or (saving_elsewhere) in another process."""
+        return self.saving or bool(self.saving_elsewhere is not None and self.saving_elsewhere())
 
     @contextlib.contextmanager
     def saving_now(self):
@@ -79,7 +86,7 @@ def stop_on_signals(flag: StopFlag, log=None, signals=(signal.SIGINT, signal.SIG
             flag.request(f"interrupted by {name}", signum)
             if log is not None:
                 log(f"{name}: finishing this {unit} and saving a checkpoint (again to quit without saving)")
-        elif flag.saving:
+        elif flag.is_saving():
             if log is not None:
                 log(f"{name}: still saving the checkpoint; it will be complete in a moment")
         else:

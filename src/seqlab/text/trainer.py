@@ -119,8 +119,8 @@ def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, cal
         if world() is None:   # start the processes; each comes back here inside the group
             if callback is not None:
                 raise ValueError("callback: not available with cfg.devices > 1 (the run is in other processes)")
-            return launch(cfg.devices, corpus, out, cfg, resume=resume, steps=steps, progress=progress,
-                          plot=plot)
+            return launch(cfg.devices, corpus, out, cfg, should_stop=should_stop, resume=resume, steps=steps,
+                          progress=progress, plot=plot)
     if resume is not None:
         # The corpus checksum is checked against the checkpoint below; read it with the saved settings.
         resume_path = resolve_model(resume)
