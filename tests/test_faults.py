@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import os
 import re
 import shlex
@@ -279,6 +280,44 @@ def test_divergence_stops_at_once_with_the_last_good_checkpoint(corpus, tmp_path
     assert meta["step"] == (int(m.group(1)) - 1) // 10 * 10   # the last periodic checkpoint before it
     assert all(np.isfinite(a).all() for a in arrays.values() if a.dtype.kind == "f")
     assert not lock_path(out).exists()
+
+
+def test_the_torch_engine_stops_before_the_update_too(corpus, tmp_path, capsys, monkeypatch):
+    """--backend torch checks the loss and the gradient norm before its update: a huge --lr as above (in one
+    process and in two), and a gradient made NaN at step 15 while the loss is still finite, which stops the
+    run at step 15 (not at 16, after a NaN update) with the step-10 checkpoint."""
+    from seqlab.torch_backend.train_step import TorchStep
+
+    args = ["train", str(corpus), "--hidden", "8", "--steps", "200", "--eval-every", "10", "--checkpoint-every",
+            "10", "--sample-every", "0", "--quiet", "--backend", "torch", "--threads", "1"]
+    for n, out in (("1", tmp_path / "lr.npz"), ("2", tmp_path / "lr2.npz")):
+        capsys.readouterr()
+        assert main([*args, "--cell", "rnn", "--lr", "1e35", "--clip", "0", "--devices", n, "-o", str(out)]) == 3
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        m = re.match(r"seqlab train: error: training diverged at step (\d+): the (loss|gradient norm) is", err)
+        assert m and "try a lower --lr" in err, err
+        if out.exists():
+            assert load_checkpoint(out)[1]["step"] == (int(m.group(1)) - 1) // 10 * 10
+        else:
+            assert "no checkpoint was written" in err
+        assert not lock_path(out).exists()
+
+    real_init = TorchStep.__init__
+
+    def init(self, *a, **kw):
+        real_init(self, *a, **kw)
+        self.params[0].register_hook(lambda g: g * math.nan if self.opt.t == 14 else g)   # step 15's
+
+    monkeypatch.setattr(TorchStep, "__init__", init)
+    out = tmp_path / "m.npz"
+    capsys.readouterr()
+    assert main([*args, "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"training diverged at step 15: the gradient norm is nan; {out} is left as " \
+        f"the last checkpoint written" in err, err
+    arrays, meta = load_checkpoint(out)
+    assert meta["step"] == 10 and all(np.isfinite(a).all() for a in arrays.values() if a.dtype.kind == "f")
 
 
 def test_a_loss_far_above_a_uniform_guess_warns_once(corpus, tmp_path, capsys):

@@ -5,6 +5,7 @@ Tiny models throughout: the point is the numbers agreeing, not the speed.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -18,6 +19,7 @@ from seqlab.text.data import prepare_data
 from seqlab.text.model import CharModel
 from seqlab.text.train_config import TrainConfig
 from seqlab.text.train_state import Run
+from seqlab.torch_backend.train_step import TorchStep
 
 WORDS = ["alba", "brio", "coda", "dolce", "forte", "largo", "lento", "mezzo", "piano", "presto", "rubato",
          "segno", "tacet", "tempo", "tutti", "vivace", "allegro", "adagio", "grave", "molto"]
@@ -78,6 +80,29 @@ def test_twenty_float64_steps_give_the_numpy_engines_parameters(corpus, mode, ce
     assert runs["numpy"].rng.bit_generator.state == runs["torch"].rng.bit_generator.state   # same draws
 
 
+@pytest.mark.parametrize("own_memory", [False, True])
+def test_a_step_with_a_non_finite_gradient_changes_nothing(corpus, monkeypatch, own_memory):
+    """The check comes before the update: the parameters and Adam's state stay those of the last good step
+    (own_memory: the engine's own copies, as on a GPU)."""
+    monkeypatch.setattr(TorchStep, "share_cpu_memory", not own_memory)
+    cfg = TrainConfig(hidden=8, batch_size=4, clip=1.0, backend="torch")
+    run = Run(cfg, prepare_data(corpus, cfg))
+    batches = run.data.batches(cfg, run.lm.start_id)
+    engine = trainer._engine(run)
+    for _ in range(3):
+        trainer._train_step(run, batches, engine)
+    engine.sync()
+    params, opt = run.lm.model.arrays(), {k: np.copy(v) for k, v in run.opt.state_dict().items()}
+    engine.params[0].register_hook(lambda g: g * math.nan)
+    with pytest.raises(trainer._NonFinite, match="the gradient norm is nan"):
+        trainer._train_step(run, batches, engine)
+    engine.sync()
+    assert run.step == 3 and int(run.opt.t) == 3
+    after = run.lm.model.arrays()
+    assert all(after[k].tobytes() == params[k].tobytes() for k in params)
+    assert all(np.asarray(v).tobytes() == opt[k].tobytes() for k, v in run.opt.state_dict().items())
+
+
 def _train(corpus, out, *args):
     return main(["train", str(corpus), "-o", str(out), "--quiet", "--hidden", "8", "--batch-size", "4",
                  "--eval-every", "5", "--checkpoint-every", "0", "--sample-every", "0", "--dropout", "0.2",
@@ -102,6 +127,27 @@ def test_a_checkpoint_resumed_with_the_other_backend_continues_the_same_curve(co
         if k.startswith("model."):
             assert np.allclose(wa[k], ha[k], atol=1e-4), k
     assert main(["sample", str(half), "-n", "2", "--seed", "0"]) == 0   # an ordinary checkpoint
+
+
+def test_on_its_own_memory_the_engine_copies_back_only_what_is_read(corpus, tmp_path, monkeypatch, capsys):
+    """The torch engine as it runs on a GPU, tried on the CPU: the parameters and Adam's moments in its own
+    tensors (share_cpu_memory off), copied into the NumPy model only before an evaluation, a sample, a
+    checkpoint and the end; the run the same, bit for bit, as on shared memory, where nothing is copied."""
+    copies, real = [], TorchStep._copy_back
+    monkeypatch.setattr(TorchStep, "_copy_back", lambda self: (copies.append(self.opt.t), real(self)))
+    args = ["--backend", "torch", "--steps", "23", "--sample-every", "6", "--checkpoint-every", "8"]
+    shared, own = tmp_path / "shared.npz", tmp_path / "own.npz"
+    assert _train(corpus, shared, *args) == 0
+    assert copies == []
+    printed = capsys.readouterr().out
+    monkeypatch.setattr(TorchStep, "share_cpu_memory", False)
+    assert _train(corpus, own, *args) == 0
+    # evaluations every 5 steps, samples every 6, checkpoints every 8, the end (23): one copy for each step
+    assert copies == [5, 6, 8, 10, 12, 15, 16, 18, 20, 23]
+    assert capsys.readouterr().out == printed.replace("shared.npz", "own.npz")   # the same scores and samples
+    (a, am), (b, bm) = load_checkpoint(shared), load_checkpoint(own)
+    assert a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
+    assert am["train"] == bm["train"]
 
 
 def test_two_processes_give_the_parameters_of_one_with_the_whole_batch(corpus, tmp_path, capsys):

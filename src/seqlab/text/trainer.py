@@ -20,7 +20,8 @@ log file) one line per evaluation with the speed instead of the bar's carriage r
 (called with each evaluation and sample; an exception from it ends the run, nothing more written) and
 `should_stop` (below); `train` returns a summary dict. Where changes go: a check on each step's loss goes in
 `_train_step`; where the starting parameters come from is `Run.__init__` (the model), and which engine computes
-is `_engine`.
+is `_engine`. An engine may keep the parameters on its device between steps (torch on a GPU): whatever reads
+run.lm.model or run.opt in `_fit` (evaluation, samples, checkpoints, the end) calls `current()` first.
 
 Stopping on request: `should_stop` is a callable polled after every step (a seqlab.stopping.StopFlag, set by
 SIGINT/SIGTERM in `seqlab train`, or by anything else: the web playground's cancel can call `flag.request()`).
@@ -32,8 +33,8 @@ Faults, all caught before anything wrong reaches the disk:
     another run writing `out`         UserError at once (seqlab.runlock: OUT.lock; a dead run's is taken over)
     output folder missing/unwritable  UserError before the data is read
     a failed write (full disk)        UserError; the previous checkpoint stays whole (seqlab.fileio)
-    loss or gradient NaN/inf          Diverged (exit status 3) naming the step; the NumPy engine stops before
-                                      the update; `out` is left as the last checkpoint written
+    loss or gradient NaN/inf          Diverged (exit status 3) naming the step; the engine stops before the
+                                      update; `out` is left as the last checkpoint written
     loss > 3 ln V for 100 steps       one warning line suggesting a lower learning rate
 
 Exact resumption: the batch of step s is a function of (seed, s) (seqlab.text.batching), the learning rate a
@@ -149,6 +150,7 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
     stop = should_stop or (lambda: False)
     batches = data.batches(cfg, lm.start_id)
     engine = _engine(run)
+    current = getattr(engine, "sync", lambda: None)   # run.lm.model and run.opt brought up to date
     terminal = progress and sys.stderr.isatty()
     bar = tqdm(total=cfg.steps, initial=run.step, unit="step", dynamic_ncols=True) if terminal else None
     say = bar.write if bar is not None else log
@@ -178,6 +180,7 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
                     rate = chars / max(time.perf_counter() - t0, 1e-9)
                     bar.set_postfix_str(f"loss {loss / max(count, 1):.3f}, {rate:,.0f} chars/s")
             if run.step % cfg.eval_every == 0:
+                current()
                 seconds = time.perf_counter() - t0
                 _evaluate(run, say, "" if bar is not None or not progress else
                           f" [step {run.step}/{cfg.steps}, {chars / max(seconds, 1e-9):,.0f} chars/s, "
@@ -187,16 +190,19 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
                     callback({"event": "eval", "step": run.step, "train": h["train"][-1],
                               "heldout": h["heldout"][-1]})
             if cfg.sample_every and run.step % cfg.sample_every == 0:
+                current()
                 shown, line = data.samples(lm, run.step, np.random.default_rng([cfg.seed, 2, run.step]))
                 say(line)
                 if callback is not None:
                     callback({"event": "sample", "step": run.step, "samples": shown})
             if cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and run.step < cfg.steps \
                     and not run.stopped_early:
+                current()
                 _save(run, out, stop, final=False)
     finally:
         if bar is not None:
             bar.close()
+    current()
     interrupted = run.step < cfg.steps and not run.stopped_early
     if interrupted:   # a stop request: the state after this step, as a periodic checkpoint would hold it
         _save(run, out, stop, final=False)
@@ -237,7 +243,7 @@ def _train_step(run: Run, batches, engine) -> tuple[float, int]:
     ids_in, target, mask = batches.batch(s)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # checked, and said in one line
         loss, count, states = engine(ids_in, target, mask, run.states, learning_rate(cfg, s))
-    if not math.isfinite(loss):   # (the NumPy engine stops earlier, before its update)
+    if not math.isfinite(loss):   # (both engines stop earlier, before their update: _check_finite)
         raise _NonFinite(f"the loss is {loss / max(count, 1):g} nats/char")
     run.states = states if run.data.carries_state else None
     run.step = s + 1
@@ -249,11 +255,14 @@ def _train_step(run: Run, batches, engine) -> tuple[float, int]:
 def _engine(run: Run):
     """What computes a step, by cfg.backend: a function (ids_in, target, mask, states, lr) -> (loss sum, count,
     final states) that does the loss and gradients, clipping by global norm, Adam and the weight decay, and
-    leaves run.lm.model and run.opt as the step made them. "torch": seqlab.torch_backend.train_step."""
+    raises _NonFinite (through _check_finite) before the update when the loss or the gradient is not finite.
+    The NumPy engine leaves run.lm.model and run.opt as the step made them; an engine with a `sync()` method
+    (torch's, on a GPU) may keep them elsewhere between steps, and _fit calls it before it reads either.
+    "torch": seqlab.torch_backend.train_step."""
     if run.cfg.backend == "torch":
         from seqlab.torch_backend.train_step import make_step  # needs PyTorch, which is optional
 
-        return make_step(run)
+        return make_step(run, _check_finite)
     cfg, model, opt = run.cfg, run.lm.model, run.opt
     decayed = [p for p, _ in parameters(model.layers) if p.ndim == 2]   # weight matrices, not biases
 
@@ -261,9 +270,7 @@ def _engine(run: Run):
         opt.lr = lr
         loss, count, states = model.loss_and_grads(ids_in, target, mask, states)
         norm = clip_by_global_norm(model.layers, cfg.clip) if cfg.clip else global_norm(model.layers)
-        if not (math.isfinite(loss) and math.isfinite(norm)):   # before the update: parameters stay good
-            raise _NonFinite(f"the loss is {loss / max(count, 1):g} nats/char" if not math.isfinite(loss)
-                             else f"the gradient norm is {norm:g}")
+        _check_finite(loss, count, norm)   # before the update: the parameters stay good
         opt.step()
         if cfg.weight_decay:
             shrink = opt.lr * cfg.weight_decay
@@ -272,6 +279,13 @@ def _engine(run: Run):
         return loss, count, states
 
     return numpy_step
+
+
+def _check_finite(loss: float, count: int, norm: float) -> None:
+    """_NonFinite, saying which, unless the step's loss sum and gradient norm (before clipping) are finite."""
+    if not (math.isfinite(loss) and math.isfinite(norm)):
+        raise _NonFinite(f"the loss is {loss / max(count, 1):g} nats/char" if not math.isfinite(loss)
+                         else f"the gradient norm is {norm:g}")
 
 
 def _check_engine(cfg: TrainConfig) -> None:

@@ -6,7 +6,12 @@ trainer's. It computes what the NumPy engine computes, in the same order:
 
 - the parameters are the NumPy model's, as tensors by the same names and layout ("leaves"; torch's layout is
   a view of them, seqlab.torch_backend.module). On the CPU they share the arrays' memory, so the NumPy model and
-  Adam are always current; on a GPU they are copied back after each step.
+  Adam are always current; on a GPU they stay there between steps, and `sync()` copies them (and Adam's
+  moments) back when the trainer is about to read them: at evaluations, samples, checkpoints and the end.
+- the loss and the gradient norm are checked before the update (the `check` given, the trainer's
+  _check_finite): a step that would write NaN or inf into the parameters changes nothing. Both come from the
+  device in one read, which the loss needed anyway; the update is queued after it and runs while the next
+  step's masks are drawn.
 - dropout and DropConnect masks are drawn from the model's own NumPy generator in seqlab's order (W_h of
   each layer, the embedded inputs, between the layers, before the Dense layer): the same masks, so a run can
   switch engines and continue exactly where it was.
@@ -63,12 +68,18 @@ class TorchStep:
     """One training step of a CharModel on `device`, updating the model's parameters and `opt` (seqlab's Adam).
 
     step(ids_in (T, B), target (T, B), mask (T, B) bool or None, states (seqlab's list or None), lr)
-    -> (loss sum in nats, predicted characters, final states as NumPy arrays), as the NumPy step returns.
+    -> (loss sum in nats, predicted characters, final states as NumPy arrays), as the NumPy step returns;
+    calling the object is the same. check(loss sum, count, gradient norm) raises to stop a step before its
+    update. sync(): the model and `opt` brought up to date (a copy when a step has run since the last one).
     """
 
-    def __init__(self, model, opt, clip: float = 0.0, weight_decay: float = 0.0, device="cpu", world=None):
+    share_cpu_memory = True   # False: copies on the CPU too, as on a GPU (how the tests run sync's bookkeeping)
+
+    def __init__(self, model, opt, clip: float = 0.0, weight_decay: float = 0.0, device="cpu", world=None,
+                 check=None):
         self.model, self.opt = model, opt
         self.clip, self.weight_decay = float(clip), float(weight_decay)
+        self.check = check
         self.device = torch.device(device)
         self.rank, self.size = world or (0, 1)
         self.config = model.config()
@@ -77,7 +88,8 @@ class TorchStep:
         if len(live) != len(opt.m) or any(p.shape != m.shape for (_, p), m in zip(live, opt.m)):
             raise ValueError("opt must be an Adam over this model's parameters, in their order")
         self.arrays = dict(live)                       # the NumPy model's own arrays
-        self.share = self.device.type == "cpu"
+        self.share = self.device.type == "cpu" and self.share_cpu_memory
+        self.behind = False                            # the arrays lag the tensors (a step since the last sync)
         self.net = _Net(self.config, self._tensors(self.arrays.values(), names=list(self.arrays)),
                         contiguous=self.device.type == "cuda")
         self.params = list(self.net.leaves().values())
@@ -92,8 +104,8 @@ class TorchStep:
         self.dtype = next(iter(self.arrays.values())).dtype
 
     def _tensors(self, arrays, names=None):
-        ts = [torch.from_numpy(a) if self.share else torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
-              for a in arrays]
+        ts = [torch.from_numpy(a) if self.share
+              else torch.from_numpy(np.ascontiguousarray(a)).to(self.device, copy=True) for a in arrays]
         return dict(zip(names, ts)) if names is not None else ts
 
     # --- the masks, drawn as seqlab's CharModel draws them ---------------------------------------------
@@ -149,29 +161,33 @@ class TorchStep:
         loss_sum = nll.sum()
         (loss_sum * (self.size / max(count, 1))).backward()
         with torch.no_grad():
-            self._clip()
+            loss = loss_sum.detach()
+            if self.size > 1:
+                import torch.distributed as dist
+
+                dist.all_reduce(loss)
+            norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in self.params))   # seqlab's, in float64
+            loss_f, norm_f = torch.stack([loss.double(), norm]).tolist()   # waits for the device, once
+            if self.check is not None:
+                self.check(loss_f, count, norm_f)
+            out_states = states_from_torch(state, self.cell)
+            if self.clip:
+                self._clip(norm)
             self._adam(lr)
             if self.weight_decay:
                 shrink = lr * self.weight_decay
                 for p in self.params:
                     if p.ndim == 2:
                         p -= p * shrink
-        if not self.share:
-            self._copy_back()
-        loss = loss_sum.detach()
-        out_states = states_from_torch(state, self.cell)
+        self.behind = not self.share
         if self.size > 1:
-            import torch.distributed as dist
-
-            dist.all_reduce(loss)
             out_states = _gather_states(out_states, self.size)
-        return float(loss), count, out_states
+        return loss_f, count, out_states
 
-    def _clip(self) -> None:
-        """seqlab's clip_by_global_norm: scale every gradient by clip/‖g‖ when ‖g‖ > clip (‖g‖ in float64)."""
-        if not self.clip:
-            return
-        norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in self.params))
+    __call__ = step
+
+    def _clip(self, norm: torch.Tensor) -> None:
+        """seqlab's clip_by_global_norm: scale every gradient by clip/‖g‖ when ‖g‖ > clip."""
         scale = torch.clamp(self.clip / (norm + 1e-12), max=1.0)   # 1 (no change) when ‖g‖ ≤ clip
         for p in self.params:
             p.grad *= scale.to(p.grad.dtype)
@@ -194,6 +210,12 @@ class TorchStep:
             denom += eps * root_c2
             torch.div(m, denom, out=denom)
             p -= step * denom
+
+    def sync(self) -> None:
+        """Bring the NumPy model's parameters and Adam's moments up to date with the device's."""
+        if self.behind:
+            self._copy_back()
+            self.behind = False
 
     def _copy_back(self) -> None:
         for a, p, m, v, tm, tv in zip(self.arrays.values(), self.params, self.opt.m, self.opt.v, self.m, self.v):
@@ -222,11 +244,12 @@ def _gather_states(states, size: int):
     return joined
 
 
-def make_step(run):
-    """The trainer's engine for cfg.backend == "torch": TorchStep(...).step for a seqlab.text Run, on
-    cfg.device, data-parallel when this process is in a torch.distributed group."""
+def make_step(run, check=None) -> TorchStep:
+    """The trainer's engine for cfg.backend == "torch": a TorchStep for a seqlab.text Run, on cfg.device,
+    data-parallel when this process is in a torch.distributed group."""
     from seqlab.torch_backend import resolve_device
     from seqlab.torch_backend.distributed import world
 
     cfg = run.cfg
-    return TorchStep(run.lm.model, run.opt, cfg.clip, cfg.weight_decay, resolve_device(cfg.device), world()).step
+    return TorchStep(run.lm.model, run.opt, cfg.clip, cfg.weight_decay, resolve_device(cfg.device), world(),
+                     check)
