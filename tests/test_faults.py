@@ -254,6 +254,42 @@ def test_second_signal_outside_a_save_ends_a_data_parallel_run_at_once(corpus, t
     assert load_checkpoint(out)[1]["step"] == 10
 
 
+# Two SIGINTs inside step 12, one second apart: neither during a checkpoint write.
+TWO_SIGNALS_IN_A_STEP = """
+import os, signal, sys, time
+from seqlab.cli import main
+from seqlab.text import trainer
+real_step = trainer._train_step
+def step(run, *a):
+    out = real_step(run, *a)
+    if run.step == 12:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)   # the second signal ends the process here
+    return out
+trainer._train_step = step
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_second_signal_outside_a_save_quits_at_once(corpus, tmp_path):
+    """Ctrl-C twice between checkpoints: exit 130 at once, without the step's save; the last periodic
+    checkpoint stays whole, and no lock or temporary file is left."""
+    out = tmp_path / "m.npz"
+    t0 = time.monotonic()
+    proc = _start(["train", str(corpus), *TINY, "--steps", "100000", "--checkpoint-every", "5", "-o", str(out)],
+                  TWO_SIGNALS_IN_A_STEP)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert time.monotonic() - t0 < 25   # it did not sit out the 30 s sleep
+    assert "Traceback" not in stderr and stderr.endswith("seqlab: interrupted\n"), stderr
+    assert "finishing this step and saving a checkpoint" in stderr and "continue with" not in stderr
+    assert not lock_path(out).exists() and [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+    meta = load_checkpoint(out)[1]
+    assert meta["step"] == 10 and meta["train"]["final"] is False
+
+
 def test_stop_flag_is_the_same_path_for_any_caller(corpus, tmp_path):
     """What the web playground does: request a stop from a callback; the run saves and says it stopped."""
     flag = StopFlag()
