@@ -715,6 +715,65 @@ def test_a_build_checkpoint_continues_when_its_vocab_from_file_moved_but_not_whe
     assert lines[0].startswith(f"tiny: {ckpt} holds another recipe (vocab_from "), lines
 
 
+# `python -m seqlab.pretrained.build shakespeare --work WORK` (runpy, as -m does: the file runs as __main__
+# beside the module the recipe imports) on tiny configs, with SIGINT sent to itself at step 5 of stage 1:
+# once (HOOK=once) or twice, 0.5 s apart (HOOK=twice).
+MODULE_BUILD = """
+import os, runpy, signal, sys, time
+from dataclasses import replace
+from pathlib import Path
+from seqlab.pretrained import build, shakespeare_recipe as r
+from seqlab.text import trainer
+tiny = dict(hidden=8, layers=1, embed=8, batch_size=4, seq_len=20, steps=12, decay_steps=12, eval_every=12,
+            checkpoint_every=0, sample_every=0)
+r.PLAYS_CONFIG = replace(r.PLAYS_CONFIG, **tiny)
+r.SHAKESPEARE_CONFIG = replace(r.SHAKESPEARE_CONFIG, **tiny)
+plays = r.plays_corpus
+r.plays_corpus = lambda text, alphabet: plays(text[:50_000], alphabet)
+build.MODELS_DIR = Path(sys.argv[1])
+real_step, sent = trainer._train_step, []
+def step(run, *a):
+    out = real_step(run, *a)
+    if run.step == 5 and not sent:
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+        if os.environ["HOOK"] == "twice":
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(30)
+    return out
+trainer._train_step = step
+sys.argv = ["build", "shakespeare", "--work", sys.argv[2]]
+runpy.run_module("seqlab.pretrained.build", run_name="__main__")
+"""
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("hook", ["once", "twice"])
+def test_a_build_run_as_a_module_stops_on_ctrl_c_and_keeps_its_work_folder(tmp_path, hook):
+    """As `make models` runs it: the signal reaches the loop of the recipe in another module, the checkpoint
+    goes to --work, and a second Ctrl-C outside a save quits at once with one line, no traceback."""
+    from conftest import dataset_path
+
+    dataset_path("shakespeare"), dataset_path("tinyshakespeare")
+    models, work = tmp_path / "models", tmp_path / "work"
+    models.mkdir()
+    proc = subprocess.run([sys.executable, "-c", MODULE_BUILD, str(models), str(work)], capture_output=True,
+                          text=True, env={**ENV, "HOOK": hook}, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr and list(models.iterdir()) == [], proc.stderr
+    last = proc.stderr.splitlines()[-1]
+    if hook == "once":
+        assert last == (f"build shakespeare: interrupted at step 5 of 12 of stage 1 (the plays): saved "
+                        f"{work / 'shakespeare-plays.npz'}; running the same build again continues from step 5 "
+                        f"({models / 'shakespeare.npz'} is unchanged)"), proc.stderr
+        assert load_checkpoint(work / "shakespeare-plays.npz")[1]["step"] == 5
+    else:
+        assert last == (f"build shakespeare: interrupted; {models / 'shakespeare.npz'} is unchanged, and the "
+                        f"build continues from the last checkpoint saved in {work}"), proc.stderr
+        assert not (work / "shakespeare-plays.npz").exists()
+
+
 @pytest.mark.data
 def test_an_interrupted_two_stage_build_continues_and_keeps_a_finished_stage(tmp_path, monkeypatch, capsys):
     """The shakespeare recipe on tiny configs: stopped in stage 1, then in stage 2, then finished; the same

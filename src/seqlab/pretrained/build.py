@@ -223,6 +223,10 @@ def _build(names: list[str]) -> int:
         except Interrupted as exc:
             sys.stderr.write(f"build {name}: interrupted {exc} ({MODELS_DIR / name}.npz is unchanged)\n")
             return STOP.exit_status
+        except KeyboardInterrupt:   # a second Ctrl-C outside a save: quit now, as `seqlab train` does
+            sys.stderr.write(f"build {name}: interrupted; {MODELS_DIR / name}.npz is unchanged, and the build "
+                             f"continues from the last checkpoint saved in {WORK_DIR}\n")
+            return 130
         held = result.get("heldout")
         held = f", held-out {held['nats_per_char']:.4f} nats/char over {held['chars']} chars" if held else ""
         print(f"{name}: wrote {result['path']} ({result['bytes']:,} bytes) in {result['train_seconds']} s{held}")
@@ -230,4 +234,8 @@ def _build(names: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m`, this file is __main__, a second copy beside the seqlab.pretrained.build that the
+    # recipes in other modules import: main() must set that one's STOP and WORK_DIR, so it runs that one's.
+    from seqlab.pretrained import build
+
+    sys.exit(build.main())
