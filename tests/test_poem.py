@@ -105,6 +105,6 @@ def test_bundled_model_scores_the_held_out_tenth(tmp_path, capsys):
     assert main(["eval", "shakespeare", str(heldout), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["chars"] == len(held) - 1
-    assert result["nats_per_char"] <= 1.40      # pre-trained on the plays (the sonnets alone gave 1.620)
+    assert result["nats_per_char"] <= 1.38      # pre-trained on the plays (the sonnets alone gave 1.620)
     recorded = load_model("shakespeare").meta["heldout"]
     assert result["nats_per_char"] == pytest.approx(recorded["nats_per_char"], abs=1e-5)  # BLAS threads

@@ -102,7 +102,7 @@ def _continues(label: str, ckpt: Path, corpus: Path, cfg: TrainConfig, init, log
     try:
         _, meta = load_checkpoint(ckpt)
         t = meta["train"]
-        recipe = {k: v for k, v in asdict(cfg).items() if k not in RUNTIME}
+        recipe = _recipe(cfg)
         saved = {k: v for k, v in t["config"].items() if k not in RUNTIME}
         if saved.get("vocab_from") and cfg.vocab_from and _alphabet(cfg) == meta["vocab"]["chars"]:
             saved["vocab_from"] = cfg.vocab_from   # the same alphabet from a file elsewhere (another work folder)
@@ -123,6 +123,11 @@ def _continues(label: str, ckpt: Path, corpus: Path, cfg: TrainConfig, init, log
         why = f"{ckpt} holds no training state of a build"
     log(f"{label}: {why}; starting afresh")
     return None
+
+
+def _recipe(cfg: TrainConfig) -> dict:
+    """What cfg trains, without how it runs (RUNTIME: the backend and devices a build happened to use)."""
+    return {k: v for k, v in asdict(cfg).items() if k not in RUNTIME}
 
 
 def _alphabet(cfg: TrainConfig) -> str:
@@ -151,7 +156,7 @@ def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Pa
         score = evaluate_file(lm, heldout_file) if heldout_file is not None else None
     if training_lines is not None:
         lm.training_lines = frozenset(lm.normalize(s).strip() for s in training_lines)
-    meta = {"bundled": name, "step": summary["step"], "recipe": asdict(cfg),
+    meta = {"bundled": name, "step": summary["step"], "recipe": _recipe(cfg),
             "data_sha256": lm.meta["train"]["data_sha256"], "validation": summary["best"],
             "heldout": score, "train_seconds": round(time.perf_counter() - t0, 1)}
     meta.update(extra_meta or {})
