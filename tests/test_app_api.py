@@ -105,6 +105,14 @@ def test_names_are_the_samplers_lines_with_their_novelty_marked(client):
     assert any(x["new"] is False for x in cold["names"])
 
 
+def test_names_with_top_p_are_the_nucleus_samplers(client):
+    lm = load_model("dinos")
+    out = client.post("/api/names", json={"n": 8, "top_p": 0.5, "seed": 2}).json()
+    expected = sample_lines(lm, 8, max_len=40, top_p=0.5, seed=2)
+    assert [x["name"] for x in out["names"]] == [s.capitalize() for s in expected]
+    assert expected != sample_lines(lm, 8, max_len=40, seed=2)   # the nucleus made a difference
+
+
 def test_names_without_a_seed_report_the_one_they_used(client):
     first = client.post("/api/names", json={"n": 5}).json()
     again = client.post("/api/names", json={"n": 5, "seed": first["seed"]}).json()
@@ -115,6 +123,7 @@ def test_names_without_a_seed_report_the_one_they_used(client):
     ("n", 0, "at least 1"), ("n", 101, "at most 100"), ("n", 2.5, "whole number"), ("n", "ten", "whole number"),
     ("temperature", 0, "at least 0.05"), ("temperature", 5.5, "at most 5"), ("temperature", "hot", "number"),
     ("top_k", 0, "at least 1"), ("top_k", 1001, "at most 1000"), ("max_len", 0, "at least 1"),
+    ("top_p", 0, "top-p must be more than 0"), ("top_p", 1.5, "top-p must be at most 1"),
     ("max_len", 201, "at most 200"), ("prefix", "x" * 101, "at most 100 characters"), ("seed", -1, "at least 0"),
     ("seed", 2**32, "at most"), ("prefix", "Tyr#", "'#'"), ("colour", "red", "unknown field"),
 ])
@@ -148,8 +157,26 @@ def test_the_poem_streams_exactly_the_poem_commands_completion(client):
     assert events[-1] == ("done", {"chars": len(text)})
 
 
+def test_a_poem_with_top_p_streams_the_nucleus_completion(client):
+    r = client.post("/api/poem", json={"prompt": "when i", "length": 120, "top_p": 0.8, "seed": 4})
+    text = "".join(d["text"] for e, d in parse_sse(r.text) if e == "message")
+    assert text == complete(load_model("shakespeare"), "when i", 120, 1.0, 4, top_p=0.8)
+
+
+def test_a_poem_with_a_beam_is_the_likeliest_completion_in_one_piece(client):
+    body = {"prompt": "shall i compare thee", "length": 100, "beam": 3}
+    events = parse_sse(client.post("/api/poem", json={**body, "seed": 1, "temperature": 2.0}).text)
+    assert events[0] == ("start", {"beam": 3, "model": "shakespeare"})
+    pieces = [d["text"] for e, d in events if e == "message"]
+    assert pieces == [complete(load_model("shakespeare"), "shall i compare thee", 100, beam=3)]
+    assert events[-1] == ("done", {"chars": len(pieces[0])})
+    again = parse_sse(client.post("/api/poem", json=body).text)   # no seed, another temperature: the same
+    assert [d["text"] for e, d in again if e == "message"] == pieces
+
+
 @pytest.mark.parametrize("field,value,words", [
     ("prompt", "a" * 5001, "at most 5,000 characters"), ("length", 0, "at least 1"),
+    ("beam", 0, "beam must be at least 1"), ("beam", 9, "beam must be at most 8"), ("top_p", -0.1, "more than 0"),
     ("length", 5001, "at most 5000"), ("temperature", 0.01, "at least 0.05"), ("prompt", "thee ♥", "'♥'"),
     ("model", "../shakespeare", "unknown model"),
 ])

@@ -18,7 +18,9 @@ from PIL import Image
 
 from app_helpers import NAMES_TEXT, live_server, models_folder
 from seqlab.app.server import create_app
+from seqlab.commands.poem import complete
 from seqlab.music.changes import CHANGES
+from seqlab.text.model import load_model
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -118,6 +120,17 @@ def test_the_poem_grows_as_it_is_sampled(page, shots):
     assert lengths[-1] >= 1500
     page.evaluate("window.scrollTo(0, 0)")
     shots(page, "playground-poem.png")
+
+
+def test_a_beam_writes_the_likeliest_completion_at_once(page):
+    show(page, "poem")
+    page.fill("#poem-form [name=length]", "80")
+    page.fill("#poem-form [name=beam]", "2")
+    prompt = page.input_value("#poem-form [name=prompt]")
+    page.click("#poem-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#poem-summary').textContent.includes('beam 2')")
+    assert page.inner_text("#poem-out .completion") == complete(load_model("shakespeare"), prompt, 80, beam=2)
+    page.fill("#poem-form [name=beam]", "")
 
 
 def test_a_solo_plays_in_the_page_beside_its_piano_roll(page, shots):

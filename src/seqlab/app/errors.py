@@ -30,7 +30,8 @@ class Busy(Exception):
     """A second training job while one runs (HTTP 409)."""
 
 
-LABELS = {"n": "how many", "top_k": "top-k", "max_len": "max length", "bpm": "tempo (bpm)", "hidden": "size"}
+LABELS = {"n": "how many", "top_k": "top-k", "top_p": "top-p", "max_len": "max length", "bpm": "tempo (bpm)",
+          "hidden": "size"}
 
 
 def _shown(value) -> str:

@@ -1,8 +1,9 @@
 """The Names, Poem and Models panels: invent lines with a text model, complete a poem as it is sampled, list
 the models.
 
-POST /api/names  {model, n, temperature, top_k, prefix, max_len, seed} -> {names: [{name, new}], new, ...}
-POST /api/poem   {model, prompt, length, temperature, top_k, seed}    -> text/event-stream of the completion
+POST /api/names  {model, n, temperature, top_k, top_p, prefix, max_len, seed} -> {names: [{name, new}], ...}
+POST /api/poem   {model, prompt, length, temperature, top_k, top_p, seed, beam}
+                                                                     -> text/event-stream of the completion
 GET  /api/models                                                     -> {models: [{name, ...settings}]}
 """
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from seqlab.app.errors import FieldError
-from seqlab.commands.poem import completion
+from seqlab.commands.poem import complete, completion
 from seqlab.errors import UserError
 from seqlab.text.sampling import novelty, sample_lines
 
@@ -34,6 +35,7 @@ class Sampling(BaseModel):
 
     temperature: float = Field(1.0, ge=0.05, le=5.0, allow_inf_nan=False)
     top_k: int | None = Field(None, ge=1, le=1000)
+    top_p: float | None = Field(None, gt=0.0, le=1.0, allow_inf_nan=False)
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
 
 
@@ -48,6 +50,7 @@ class PoemRequest(Sampling):
     model: str = Field("shakespeare", max_length=64)
     prompt: str = Field("", max_length=MAX_TEXT)
     length: int = Field(400, ge=1, le=MAX_TEXT)
+    beam: int | None = Field(None, ge=1, le=8)   # the likeliest completion instead of a sampled one
 
 
 def _model(request: Request, name: str):
@@ -85,7 +88,7 @@ def names(body: NamesRequest, request: Request) -> dict:
     seed = _seed(body.seed)
     with request.app.state.compute:
         lines = sample_lines(lm, body.n, prefix=body.prefix, max_len=body.max_len,
-                             temperature=body.temperature, top_k=body.top_k, seed=seed)
+                             temperature=body.temperature, top_k=body.top_k, top_p=body.top_p, seed=seed)
     known = lm.training_lines
     shown = [s.capitalize() if lm.lower else s for s in lines]
     out = [{"name": t, "new": None if known is None else s not in known} for s, t in zip(lines, shown)]
@@ -105,6 +108,11 @@ def _take(chars, seconds: float, lock) -> str:
     return "".join(out)
 
 
+def _beam(lm, body: PoemRequest, lock) -> str:
+    with lock:
+        return complete(lm, body.prompt, body.length, beam=body.beam)
+
+
 def sse(data: dict, event: str | None = None, id: int | None = None) -> str:
     """One server-sent event."""
     head = (f"event: {event}\n" if event else "") + (f"id: {id}\n" if id is not None else "")
@@ -117,6 +125,8 @@ def poem(body: PoemRequest, request: Request):
 
     Sampling happens only while the client reads: a client that goes away stops it at the next piece.
     Requests take turns on the CPU (app.state.compute) a piece at a time, so simultaneous poems interleave.
+    With `beam` the likeliest completion a beam of that width finds comes as one piece (the sampling options
+    and the seed do not apply: it is the same every time).
     """
     lm = _model(request, body.model)
     _encode(lm, body.prompt, "prompt")
@@ -124,7 +134,14 @@ def poem(body: PoemRequest, request: Request):
     stats = request.app.state.stats
 
     async def events():
-        chars = completion(lm, body.prompt, body.length, body.temperature, body.top_k, seed)
+        if body.beam is not None:
+            yield sse({"beam": body.beam, "model": body.model}, event="start")
+            text = await run_in_threadpool(_beam, lm, body, request.app.state.compute)
+            stats["poem_chars"] += len(text)
+            yield sse({"text": text})
+            yield sse({"chars": len(text)}, event="done")
+            return
+        chars = completion(lm, body.prompt, body.length, body.temperature, body.top_k, seed, body.top_p)
         stats["poems_streaming"] += 1
         sent = 0
         try:

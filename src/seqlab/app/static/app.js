@@ -191,10 +191,10 @@ $("#poem-form").addEventListener("submit", async ev => {
     if (!r.ok) { showErrors(form, r.data, r.status); $("#poem-summary").textContent = ""; return; }
     $(".prompt", out).textContent = body.prompt;
     completion.textContent = "";
-    let seed = null;
+    let how = "";
     await readEvents(r.res, (event, data) => {
-      if (event === "start") seed = data.seed;
-      else if (event === "done") $("#poem-summary").textContent = `${data.chars} characters · seed ${seed}`;
+      if (event === "start") how = data.beam ? `beam ${data.beam}` : `seed ${data.seed}`;
+      else if (event === "done") $("#poem-summary").textContent = `${data.chars} characters · ${how}`;
       else if (data.text) completion.textContent += data.text;
     });
   } catch (err) {
