@@ -43,7 +43,9 @@ class TrainConfig:
     dropout: float = option(0.0, "dropout between layers and before the output layer", metavar="P",
                             check=FRACTION)
     embed: int = option(0, "embedding size; 0 for one-hot inputs", metavar="N", check=AT_LEAST_0)
-    forget_bias: float = option(1.0, "LSTM: initial bias of the forget gate", metavar="B",
+    forget_bias: float = option(1.0, "LSTM: initial bias of the forget gate (in stream mode with one-hot inputs "
+                                "and no dropout, 0 keeps the carried cell states bounded; README: the "
+                                "tiny-shakespeare benchmark)", metavar="B",
                                 check=(math.isfinite, "a finite number"))
     weight_drop: float = option(0.0, "DropConnect on the recurrent weights W_h", metavar="P", check=FRACTION)
     lower: bool = option(True, "do not lower-case the text", flag="--keep-case")
