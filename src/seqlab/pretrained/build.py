@@ -31,11 +31,11 @@ from seqlab.fileio import write_bytes_atomic
 from seqlab.music.train import build_jazz_model
 from seqlab.stopping import Interrupted, StopFlag, stop_on_signals
 from seqlab.text.corpus import read_text, sha256_of
+from seqlab.text.data import vocabulary
 from seqlab.text.evaluate import evaluate_file
-from seqlab.text.model import START, load_model
+from seqlab.text.model import load_model
 from seqlab.text.train_config import RUNTIME, TrainConfig, command_args
 from seqlab.text.trainer import train
-from seqlab.text.vocab import Vocabulary, normalize
 
 MODELS_DIR = Path(__file__).resolve().parent
 WORK_DIR = MODELS_DIR.parents[2] / "build" / "models"   # the training checkpoints (git-ignored; --work DIR)
@@ -104,7 +104,8 @@ def _continues(label: str, ckpt: Path, corpus: Path, cfg: TrainConfig, init, log
         t = meta["train"]
         recipe = _recipe(cfg)
         saved = {k: v for k, v in t["config"].items() if k not in RUNTIME}
-        if saved.get("vocab_from") and cfg.vocab_from and _alphabet(cfg) == meta["vocab"]["chars"]:
+        same = cfg.vocab_from and "".join(vocabulary("", cfg, str(ckpt)).chars) == meta["vocab"]["chars"]
+        if saved.get("vocab_from") and same:
             saved["vocab_from"] = cfg.vocab_from   # the same alphabet from a file elsewhere (another work folder)
         sha = sha256_of(corpus)
         if saved != recipe:
@@ -128,12 +129,6 @@ def _continues(label: str, ckpt: Path, corpus: Path, cfg: TrainConfig, init, log
 def _recipe(cfg: TrainConfig) -> dict:
     """What cfg trains, without how it runs (RUNTIME: the backend and devices a build happened to use)."""
     return {k: v for k, v in asdict(cfg).items() if k not in RUNTIME}
-
-
-def _alphabet(cfg: TrainConfig) -> str:
-    """The characters of the vocabulary cfg.vocab_from gives (seqlab.text.data's rule), as checkpoints hold them."""
-    text = normalize(read_text(data.resolve_corpus(cfg.vocab_from)), lower=cfg.lower)
-    return "".join(Vocabulary.from_text(text + START).chars)
 
 
 def train_bundled(name: str, corpus: Path, cfg: TrainConfig, *, heldout_file: Path | None = None,

@@ -80,7 +80,7 @@ class StreamData:
         return shown, f"  step {step} sample: {shown[0]!r}"
 
 
-def _vocabulary(text: str, cfg: TrainConfig, source: str) -> Vocabulary:
+def vocabulary(text: str, cfg: TrainConfig, source: str) -> Vocabulary:
     """The corpus's characters and START, or those of the file cfg.vocab_from (normalised alike) and START."""
     if not cfg.vocab_from:
         return Vocabulary.from_text(text + START)
@@ -105,7 +105,7 @@ def prepare_data(path, cfg: TrainConfig) -> LinesData | StreamData:
     sha = sha256_of(path)
     if cfg.mode == "lines":
         lines = lines_corpus(text, source)
-        vocab = _vocabulary("\n".join(lines), cfg, source)
+        vocab = vocabulary("\n".join(lines), cfg, source)
         n_hold = int(round(cfg.holdout * len(lines))) if len(lines) >= 2 else 0
         n_hold = min(n_hold, len(lines) - 1)
         held = set(np.random.default_rng([cfg.seed, 3]).permutation(len(lines))[:n_hold].tolist())
@@ -113,7 +113,7 @@ def prepare_data(path, cfg: TrainConfig) -> LinesData | StreamData:
         heldout = [lines[i] for i in sorted(held)]
         return LinesData(vocab, [vocab.encode(s) for s in train], heldout, train, sha)
     check_distinct(text, source)
-    vocab = _vocabulary(text, cfg, source)
+    vocab = vocabulary(text, cfg, source)
     ids = vocab.encode(text)
     cut = ids.size - int(round(cfg.holdout * ids.size))
     if cut < 3 or (cut < ids.size and ids.size - cut < 2):
