@@ -178,7 +178,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None, help="threads of both (default: NumPy's BLAS choice)")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam's first learning rate (default 2e-3)")
     p.add_argument("--forget-bias", type=float, default=0.0,
-                   help="initial bias of the LSTM's forget gates (default 0; see above why not 1)")
+                   help="initial bias of the LSTM's forget gates (default 0: with 1 some carried cell "
+                        "states grow without bound; this file's docstring says more)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print only the result as JSON")
     p.add_argument("--png", metavar="FILE", help="write the validation curve of both to FILE")
