@@ -105,6 +105,9 @@ class GRU(Recurrent):
         H = self.hidden_size
         dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
         W_h = self.params["W_h"]
+        # the r|z and n blocks of W_hᵀ, each copied contiguous: faster small products (see LSTM)
+        W_rzT = np.ascontiguousarray(W_h[:, :2 * H].T)
+        W_nT = np.ascontiguousarray(W_h[:, 2 * H:].T)
         dh = np.empty((B, H), self.dtype)
         s1 = np.empty((B, H), self.dtype)
         s2 = np.empty((B, H), self.dtype)
@@ -134,16 +137,16 @@ class GRU(Recurrent):
                 np.multiply(n, r, out=drec_n[t])       # d aux
                 np.multiply(n, aux[t], out=s1)         # dr
                 gate_grad_inplace(self.recurrent_activation, r, s1, s2)
-                dh_rec += np.matmul(row[:, :2 * H], W_h[:, :2 * H].T)
-                dh_rec += np.matmul(drec_n[t], W_h[:, 2 * H:].T)
+                dh_rec += np.matmul(row[:, :2 * H], W_rzT)
+                dh_rec += np.matmul(drec_n[t], W_nT)
             else:
                 # n = tanh(… + (r ∗ h)·W_hn): d(r ∗ h) = d(pre n)·W_hnᵀ
-                np.matmul(n, W_h[:, 2 * H:].T, out=s1)
+                np.matmul(n, W_nT, out=s1)
                 np.multiply(s1, r, out=s2)
                 dh_rec += s2
                 s1 *= h                                # dr
                 gate_grad_inplace(self.recurrent_activation, r, s1, s2)
-                dh_rec += np.matmul(row[:, :2 * H], W_h[:, :2 * H].T)
+                dh_rec += np.matmul(row[:, :2 * H], W_rzT)
 
         self._cache = None
         dgates = gates  # dL/d(input pre-activations), (T, B, 3H)

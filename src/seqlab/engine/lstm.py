@@ -66,6 +66,8 @@ class LSTM(Recurrent):
             # activate all four gates.
             half = np.full(4 * H, 0.5, self.dtype)
             half[2 * H:3 * H] = 1.0
+            shift = half.copy()                     # σ's + ½ on the i, f, o blocks; g's block gets + 0
+            shift[2 * H:3 * H] = 0.0
             W_h = self.params["W_h"] * half
             gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache), scale=half)
         else:
@@ -87,9 +89,8 @@ class LSTM(Recurrent):
                 row += rec
             if sigmoid_gates:
                 np.tanh(row, out=row)
-                for s in (row[:, :2 * H], row[:, 3 * H:]):   # scalar operands: faster than a broadcast row
-                    s *= 0.5
-                    s += 0.5
+                row *= half                                  # whole-row broadcasts: about twice as fast here
+                row += shift                                 # as four calls on the strided i|f and o slices
             else:
                 if_, o = row[:, :2 * H], row[:, 3 * H:]
                 act(if_, out=if_)
@@ -119,7 +120,9 @@ class LSTM(Recurrent):
         H = self.hidden_size
         dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
-        W_h = self.params["W_h"]
+        # W_hᵀ copied contiguous once per call: OpenBLAS's small per-step products are 30-45% slower on a
+        # transposed view (the same sums; at small sizes its kernels may round the last bit differently).
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)
         dh_sum = np.empty((B, H), self.dtype)
         s1 = np.empty((B, H), self.dtype)
         s2 = np.empty((B, H), self.dtype)
@@ -170,7 +173,7 @@ class LSTM(Recurrent):
                 np.multiply(dc, cs[t], out=s1)
                 dc *= f
                 gate_grad_inplace(self.recurrent_activation, f, s1, s2)
-            np.matmul(row, W_h.T, out=dh_rec)
+            np.matmul(row, W_hT, out=dh_rec)
 
         dgates = gates  # now dL/d(pre-activations), (T, B, 4H)
         self._cache = None
