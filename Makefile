@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,app,notebooks]'
+	$(BIN)/python -m pip install -q -e '.[test,app,notebooks,fast]'
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seqlab.engine import kernels
 from seqlab.engine.activations import gate, gate_grad_inplace
 from seqlab.engine.recurrent import Recurrent
 
@@ -60,6 +61,7 @@ class LSTM(Recurrent):
         H = self.hidden_size
         h0, c0 = self._initial_state(state, B)
         sigmoid_gates = self.recurrent_activation == "sigmoid"
+        fused = sigmoid_gates and kernels.ENABLED
         if sigmoid_gates:
             # σ(s) = ½·tanh(s/2) + ½: with the i, f, o columns of W_x, W_h, b halved (exact in floating point),
             # one tanh over the whole contiguous (B, 4H) row and a multiply-add on the i, f and o blocks
@@ -87,20 +89,23 @@ class LSTM(Recurrent):
             if t or not zero_start:
                 np.matmul(hs[t], W_h, out=rec)
                 row += rec
-            if sigmoid_gates:
+            c, o = cs[t + 1], row[:, 3 * H:]
+            if fused:
                 np.tanh(row, out=row)
-                row *= half                                  # whole-row broadcasts: about twice as fast here
-                row += shift                                 # as four calls on the strided i|f and o slices
+                kernels.lstm_cell(row, cs[t], c)            # the lines below, in one compiled loop
             else:
-                if_, o = row[:, :2 * H], row[:, 3 * H:]
-                act(if_, out=if_)
-                np.tanh(row[:, 2 * H:3 * H], out=row[:, 2 * H:3 * H])
-                act(o, out=o)
-            g, o = row[:, 2 * H:3 * H], row[:, 3 * H:]
-            c = cs[t + 1]
-            np.multiply(row[:, H:2 * H], cs[t], out=c)   # f ∗ c⟨t−1⟩
-            np.multiply(row[:, :H], g, out=ig)          # i ∗ g
-            c += ig
+                if sigmoid_gates:
+                    np.tanh(row, out=row)
+                    row *= half                              # whole-row broadcasts: about twice as fast here
+                    row += shift                             # as four calls on the strided i|f and o slices
+                else:
+                    if_ = row[:, :2 * H]
+                    act(if_, out=if_)
+                    np.tanh(row[:, 2 * H:3 * H], out=row[:, 2 * H:3 * H])
+                    act(o, out=o)
+                np.multiply(row[:, H:2 * H], cs[t], out=c)   # f ∗ c⟨t−1⟩
+                np.multiply(row[:, :H], row[:, 2 * H:3 * H], out=ig)   # i ∗ g
+                c += ig
             np.tanh(c, out=tcs[t])
             np.multiply(o, tcs[t], out=hs[t + 1])
         self._cache = LSTMCache(x, gates, hs, cs, tcs) if cache else None
@@ -120,6 +125,7 @@ class LSTM(Recurrent):
         H = self.hidden_size
         dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
+        fused = sigmoid_gates and kernels.ENABLED
         # W_hᵀ copied contiguous once per call: OpenBLAS's small per-step products are 30-45% slower on a
         # transposed view (the same sums; at small sizes its kernels may round the last bit differently).
         W_hT = np.ascontiguousarray(self.params["W_h"].T)
@@ -137,6 +143,10 @@ class LSTM(Recurrent):
             else:
                 dh = np.add(dout[t], dh_rec, out=dh_sum)
             tc = tcs[t]
+            if fused:
+                kernels.lstm_gate_grads(row, tc, cs[t], dh, dc)   # the sigmoid branch below, in one loop
+                np.matmul(row, W_hT, out=dh_rec)
+                continue
             # dc⟨t⟩ += da⟨t⟩ ∗ o ∗ (1 − tanh²c⟨t⟩)
             np.multiply(tc, tc, out=s1)
             np.subtract(1.0, s1, out=s1)

@@ -1,0 +1,73 @@
+"""The LSTM's per-step elementwise work fused into one loop each, compiled by Numba when it is installed.
+
+At the applications' sizes a step's gate arithmetic is a dozen or more NumPy calls on arrays of a few thousand
+numbers, each paying a fixed cost and a pass over memory; one compiled loop does them all in one pass. Each
+kernel does, element by element and in the same order, exactly the float32 operations of the NumPy code
+beside it in seqlab.engine.lstm (no fast-math: no reassociation, no fused multiply-add), so the results are
+the same bit for bit; tests/test_kernels.py checks that. The NumPy code stays the reference and runs when
+Numba is missing (it is the optional `fast` extra) or SEQLAB_NUMBA=0 is set.
+
+Shapes: row (B, 4H), the i, f, g, o blocks of one step side by side; c_prev, c, tc, dh, dc (B, H).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:   # optional: without it seqlab.engine.lstm runs its NumPy code
+    import numba
+except ImportError:
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("SEQLAB_NUMBA", "1") != "0"
+
+# float32 constants: a Python float would make Numba compute in float64 (NumPy keeps float32 for these).
+ZERO, HALF, ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
+
+
+def lstm_cell(row, c_prev, c):
+    """Forward, after tanh over the row of halved i, f, o and plain g pre-activations:
+    row := [½·row + ½ on i, f, o; g·1 + 0] (the gates, in place), c := f ∗ c_prev + i ∗ g."""
+    B, H = c.shape
+    for b in range(B):
+        for j in range(H):
+            i = row[b, j] * HALF + HALF
+            f = row[b, H + j] * HALF + HALF
+            g = row[b, 2 * H + j] * ONE + ZERO
+            o = row[b, 3 * H + j] * HALF + HALF
+            row[b, j] = i
+            row[b, H + j] = f
+            row[b, 2 * H + j] = g
+            row[b, 3 * H + j] = o
+            c[b, j] = f * c_prev[b, j] + i * g
+
+
+def lstm_gate_grads(row, tc, c_prev, dh, dc):
+    """Backward, one step: row (the gates i, f, g, o) := dL/d(pre-activations) in place, dc := dL/dc⟨t−1⟩.
+
+    In: dh = dL/da⟨t⟩, dc = dL/dc⟨t⟩ from step t+1, tc = tanh c⟨t⟩, c_prev = c⟨t−1⟩. With
+    d = dc + dh ∗ o ∗ (1 − tc²):  di = d∗g ∗ i(1−i),  df = d∗c_prev ∗ f(1−f),  dg = d ∗ (1−g²)∗i,
+    do = dh∗tc ∗ o(1−o),  dc⟨t−1⟩ = d ∗ f.
+    """
+    B, H = dc.shape
+    for b in range(B):
+        for j in range(H):
+            i = row[b, j]
+            f = row[b, H + j]
+            g = row[b, 2 * H + j]
+            o = row[b, 3 * H + j]
+            t = tc[b, j]
+            d = dc[b, j] + ((ONE - t * t) * o) * dh[b, j]
+            row[b, j] = (d * g) * ((ONE - i) * i)
+            row[b, H + j] = (d * c_prev[b, j]) * ((ONE - f) * f)
+            row[b, 2 * H + j] = d * ((ONE - g * g) * i)
+            row[b, 3 * H + j] = (dh[b, j] * t) * ((ONE - o) * o)
+            dc[b, j] = d * f
+
+
+if numba is not None:
+    # cache=True: compiled once per machine into __pycache__, not at every start
+    lstm_cell = numba.njit(cache=True, nogil=True)(lstm_cell)
+    lstm_gate_grads = numba.njit(cache=True, nogil=True)(lstm_gate_grads)
