@@ -36,7 +36,7 @@ def _run(T, B, D, H, dtype, *, ids, with_state, with_dout, seed):
 
 
 def test_numba_is_installed_so_the_fused_path_is_the_tested_one():
-    assert kernels.numba is not None and kernels.ENABLED
+    assert kernels.ENABLED and [f.py_func for f in kernels.compiled()] == [kernels.lstm_cell, kernels.lstm_gate_grads]
 
 
 @pytest.mark.parametrize("T,B,D,H,dtype,ids,with_state,with_dout", [
@@ -57,22 +57,24 @@ def test_fused_lstm_equals_the_numpy_code_bit_for_bit(monkeypatch, T, B, D, H, d
 def test_the_kernels_would_be_caught_if_they_rounded_differently(monkeypatch):
     # The comparison above can fail: a kernel computing in float64 (what a Python-float constant in place of
     # kernels.ONE would do) differs from the float32 NumPy code in the last bits.
-    plain = kernels.lstm_gate_grads.py_func   # the kernel's Python source, uncompiled
+    cell, _ = kernels.compiled()
 
     def gate_grads_in_float64(row, tc, c_prev, dh, dc):
         r, d = row.astype(np.float64), dc.astype(np.float64)
-        plain(r, tc.astype(np.float64), c_prev.astype(np.float64), dh.astype(np.float64), d)
+        kernels.lstm_gate_grads(r, tc.astype(np.float64), c_prev.astype(np.float64), dh.astype(np.float64), d)
         row[...], dc[...] = r, d
     fused = _run(20, 32, 32, 128, np.float32, ids=False, with_state=False, with_dout=True, seed=1)
-    monkeypatch.setattr(kernels, "lstm_gate_grads", gate_grads_in_float64)
+    monkeypatch.setattr(kernels, "compiled", lambda: (cell, gate_grads_in_float64))
     other = _run(20, 32, 32, 128, np.float32, ids=False, with_state=False, with_dout=True, seed=1)
     assert fused["dW_h"].tobytes() != other["dW_h"].tobytes()
     np.testing.assert_allclose(fused["dW_h"], other["dW_h"], rtol=1e-4, atol=1e-5)
 
 
-def test_seqlab_numba_0_turns_the_kernels_off():
-    code = "from seqlab.engine import kernels; print(kernels.ENABLED)"
+def test_seqlab_numba_0_turns_the_kernels_off_and_sampling_never_imports_numba():
+    code = ("import sys, numpy as np; from seqlab.engine import kernels; from seqlab.engine.lstm import LSTM; "
+            "LSTM(3, 4).forward(np.zeros((2, 1, 3), np.float32), cache=False); a = 'numba' in sys.modules; "
+            "print(kernels.compiled() is not None, a, 'numba' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": SRC}
     runs = {v: subprocess.run([sys.executable, "-c", code], env={**env, "SEQLAB_NUMBA": v}, capture_output=True,
                               text=True, check=True).stdout.strip() for v in ("0", "1")}
-    assert runs == {"0": "False", "1": "True"}
+    assert runs == {"0": "False False False", "1": "True False True"}

@@ -12,16 +12,15 @@ Shapes: row (B, 4H), the i, f, g, o blocks of one step side by side; c_prev, c, 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import numpy as np
 
-try:   # optional: without it seqlab.engine.lstm runs its NumPy code
-    import numba
-except ImportError:
-    numba = None
-
-ENABLED = numba is not None and os.environ.get("SEQLAB_NUMBA", "1") != "0"
+# Whether the kernels run: Numba installed and not SEQLAB_NUMBA=0. Numba itself is imported by `compiled()`,
+# at the first training step, not here: importing it and loading the cached loops take about 0.4 s, which
+# `seqlab names -n 3` (0.16 s in all) should not pay; sampling runs the NumPy code.
+ENABLED = os.environ.get("SEQLAB_NUMBA", "1") != "0" and importlib.util.find_spec("numba") is not None
 
 # float32 constants: a Python float would make Numba compute in float64 (NumPy keeps float32 for these).
 ZERO, HALF, ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
@@ -67,7 +66,18 @@ def lstm_gate_grads(row, tc, c_prev, dh, dc):
             dc[b, j] = d * f
 
 
-if numba is not None:
-    # cache=True: compiled once per machine into __pycache__, not at every start
-    lstm_cell = numba.njit(cache=True, nogil=True)(lstm_cell)
-    lstm_gate_grads = numba.njit(cache=True, nogil=True)(lstm_gate_grads)
+_compiled = None
+
+
+def compiled():
+    """(lstm_cell, lstm_gate_grads) compiled by Numba (once per process; cache=True keeps the machine code in
+    __pycache__ between processes), or None when ENABLED is false."""
+    global _compiled
+    if not ENABLED:
+        return None
+    if _compiled is None:
+        import numba  # here, not at the top: see ENABLED
+
+        jit = numba.njit(cache=True, nogil=True)
+        _compiled = (jit(lstm_cell), jit(lstm_gate_grads))
+    return _compiled

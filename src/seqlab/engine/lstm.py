@@ -61,7 +61,8 @@ class LSTM(Recurrent):
         H = self.hidden_size
         h0, c0 = self._initial_state(state, B)
         sigmoid_gates = self.recurrent_activation == "sigmoid"
-        fused = sigmoid_gates and kernels.ENABLED
+        # training (cache=True) runs the compiled loops; sampling keeps NumPy's (kernels.ENABLED says why)
+        fused = kernels.compiled() if sigmoid_gates and cache else None
         if sigmoid_gates:
             # σ(s) = ½·tanh(s/2) + ½: with the i, f, o columns of W_x, W_h, b halved (exact in floating point),
             # one tanh over the whole contiguous (B, 4H) row and a multiply-add on the i, f and o blocks
@@ -90,9 +91,9 @@ class LSTM(Recurrent):
                 np.matmul(hs[t], W_h, out=rec)
                 row += rec
             c, o = cs[t + 1], row[:, 3 * H:]
-            if fused:
+            if fused is not None:
                 np.tanh(row, out=row)
-                kernels.lstm_cell(row, cs[t], c)            # the lines below, in one compiled loop
+                fused[0](row, cs[t], c)                     # the lines below, in one compiled loop
             else:
                 if sigmoid_gates:
                     np.tanh(row, out=row)
@@ -125,7 +126,7 @@ class LSTM(Recurrent):
         H = self.hidden_size
         dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
-        fused = sigmoid_gates and kernels.ENABLED
+        fused = kernels.compiled() if sigmoid_gates else None
         # W_hᵀ copied contiguous once per call: OpenBLAS's small per-step products are 30-45% slower on a
         # transposed view (the same sums; at small sizes its kernels may round the last bit differently).
         W_hT = np.ascontiguousarray(self.params["W_h"].T)
@@ -143,8 +144,8 @@ class LSTM(Recurrent):
             else:
                 dh = np.add(dout[t], dh_rec, out=dh_sum)
             tc = tcs[t]
-            if fused:
-                kernels.lstm_gate_grads(row, tc, cs[t], dh, dc)   # the sigmoid branch below, in one loop
+            if fused is not None:
+                fused[1](row, tc, cs[t], dh, dc)            # the sigmoid branch below, in one loop
                 np.matmul(row, W_hT, out=dh_rec)
                 continue
             # dc⟨t⟩ += da⟨t⟩ ∗ o ∗ (1 − tanh²c⟨t⟩)
