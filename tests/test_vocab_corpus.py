@@ -53,6 +53,23 @@ def test_decode_rejects_bad_ids():
         v.decode([[0]])
 
 
+def test_decode_rows_is_decode_row_by_row():
+    rng = np.random.default_rng(0)
+    for chars in ("abc\n", "Zébra\n ,", "a\0b"):            # the last has a NUL, decoded row by row
+        v = Vocabulary.from_text(chars)
+        ids = rng.integers(0, v.size, (50, 12))
+        lengths = rng.integers(0, 13, 50)
+        ids[np.arange(12) >= lengths[:, None]] = 99         # past the length: ignored, not checked
+        got = v.decode_rows(ids, lengths)
+        assert got == [v.decode(row[:k]) for row, k in zip(ids, lengths)]
+        assert [len(s) for s in got] == lengths.tolist()
+    assert v.decode_rows(np.zeros((3, 0), np.int64), np.zeros(3, np.int64)) == ["", "", ""]
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        v.decode_rows(np.array([[0, 3]]), np.array([2]))
+    with pytest.raises(ValueError, match="lengths"):
+        v.decode_rows(np.array([[0, 1]]), np.array([3]))
+
+
 def test_json_round_trip():
     v = Vocabulary.from_text("Zébra\n ,")
     blob = json.dumps(v.to_json())

@@ -31,16 +31,20 @@ def lstm_cell(row, c_prev, c):
     row := [½·row + ½ on i, f, o; g·1 + 0] (the gates, in place), c := f ∗ c_prev + i ∗ g."""
     B, H = c.shape
     for b in range(B):
+        # 1-D views of each block: indexing them lets LLVM vectorise the loop over j (2-D indexing with
+        # offsets did not, and ran 3 times slower)
+        r, cp, cb = row[b], c_prev[b], c[b]
+        ri, rf, rg, ro = r[:H], r[H:2 * H], r[2 * H:3 * H], r[3 * H:]
         for j in range(H):
-            i = row[b, j] * HALF + HALF
-            f = row[b, H + j] * HALF + HALF
-            g = row[b, 2 * H + j] * ONE + ZERO
-            o = row[b, 3 * H + j] * HALF + HALF
-            row[b, j] = i
-            row[b, H + j] = f
-            row[b, 2 * H + j] = g
-            row[b, 3 * H + j] = o
-            c[b, j] = f * c_prev[b, j] + i * g
+            i = ri[j] * HALF + HALF
+            f = rf[j] * HALF + HALF
+            g = rg[j] * ONE + ZERO
+            o = ro[j] * HALF + HALF
+            ri[j] = i
+            rf[j] = f
+            rg[j] = g
+            ro[j] = o
+            cb[j] = f * cp[j] + i * g
 
 
 def lstm_gate_grads(row, tc, c_prev, dh, dc):
@@ -52,18 +56,20 @@ def lstm_gate_grads(row, tc, c_prev, dh, dc):
     """
     B, H = dc.shape
     for b in range(B):
+        r, tb, cp, dhb, dcb = row[b], tc[b], c_prev[b], dh[b], dc[b]    # 1-D views, as in lstm_cell
+        ri, rf, rg, ro = r[:H], r[H:2 * H], r[2 * H:3 * H], r[3 * H:]
         for j in range(H):
-            i = row[b, j]
-            f = row[b, H + j]
-            g = row[b, 2 * H + j]
-            o = row[b, 3 * H + j]
-            t = tc[b, j]
-            d = dc[b, j] + ((ONE - t * t) * o) * dh[b, j]
-            row[b, j] = (d * g) * ((ONE - i) * i)
-            row[b, H + j] = (d * c_prev[b, j]) * ((ONE - f) * f)
-            row[b, 2 * H + j] = d * ((ONE - g * g) * i)
-            row[b, 3 * H + j] = (dh[b, j] * t) * ((ONE - o) * o)
-            dc[b, j] = d * f
+            i = ri[j]
+            f = rf[j]
+            g = rg[j]
+            o = ro[j]
+            t = tb[j]
+            d = dcb[j] + ((ONE - t * t) * o) * dhb[j]
+            ri[j] = (d * g) * ((ONE - i) * i)
+            rf[j] = (d * cp[j]) * ((ONE - f) * f)
+            rg[j] = d * ((ONE - g * g) * i)
+            ro[j] = (dhb[j] * t) * ((ONE - o) * o)
+            dcb[j] = d * f
 
 
 _compiled = None

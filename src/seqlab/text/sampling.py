@@ -90,7 +90,7 @@ def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 
                                                   seed=seed, stop_at_newline=stop_at_newline, rng=rng)):
         out[:, t] = nxt
         length[ended] = t
-    return [lm.vocab.decode(out[i, :length[i]]) for i in range(n)]
+    return lm.vocab.decode_rows(out, length)
 
 
 def stream(lm: LanguageModel, *, prefix: str = "", max_len: int = 100, **options) -> Iterator[str]:
