@@ -318,3 +318,25 @@ def test_backward_without_a_forward_names_the_problem(make, x):
     layer.backward(np.ones_like(out[0] if isinstance(out, tuple) else out))
     with pytest.raises(RuntimeError, match=rf"^{name}\.backward\(\) needs a forward"):   # once per forward
         layer.backward(np.ones_like(out[0] if isinstance(out, tuple) else out))
+
+
+def test_aligned_empty_starts_on_a_cache_line_and_is_an_ordinary_array():
+    from seqlab.engine.base import ALIGN, aligned_empty
+
+    for shape, dtype in [((21, 32, 128), np.float32), ((3, 5), np.float64), ((0, 7), np.float32), ((1,), np.float32)]:
+        for _ in range(5):      # NumPy's own allocations land on 16 bytes now and then; these never do
+            a = aligned_empty(shape, dtype)
+            assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
+            assert a.size == 0 or a.ctypes.data % ALIGN == 0
+    a = aligned_empty((4, 6), np.float32)
+    a[...] = np.arange(24).reshape(4, 6)
+    assert a.sum() == 276 and a[3, 5] == 23
+
+
+def test_lstm_buffers_and_outputs_are_aligned():
+    from seqlab.engine.base import ALIGN
+
+    rng = np.random.default_rng(0)
+    layer = LSTM(8, 16, rng=rng)
+    out, (h, c) = layer.forward(rng.standard_normal((5, 4, 8)).astype(np.float32))
+    assert all(a.ctypes.data % ALIGN == 0 for a in (out, *layer._buffers.values()))

@@ -30,6 +30,25 @@ def check_array(name: str, a, shape: tuple, dtype: np.dtype) -> np.ndarray:
     return a
 
 
+ALIGN = 64   # bytes: a cache line, and one AVX-512 register
+
+
+def aligned_empty(shape: tuple, dtype) -> np.ndarray:
+    """np.empty(shape, dtype) whose first element starts on a 64-byte boundary.
+
+    Most of NumPy's allocations land on 64 bytes, not all (often the first large ones of a process land on
+    16), and a misaligned operand slows the small products by 7-20% and elementwise calls by up to 35%
+    (a (32, 128)·(128, 512) product: 33 µs aligned, 36-40 µs not; tanh of a (32, 512) row: 3.4 against 4.6).
+    The layers' buffers and scratch arrays come from here so that no run draws the slow case."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape, dtype=np.int64))
+    if n == 0:
+        return np.empty(shape, dtype)                # nothing to align (NumPy keeps no address for it)
+    raw = np.empty(n * dtype.itemsize + ALIGN, np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start:start + n * dtype.itemsize].view(dtype).reshape(shape)
+
+
 def kept_array(store: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     """An uninitialised array kept in `store` under `name` and handed out again while shape and dtype stay.
 
@@ -40,7 +59,7 @@ def kept_array(store: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     buf = store.get(name)
     if buf is None or buf.shape != shape or buf.dtype != dtype:
-        buf = store[name] = np.empty(shape, dtype)
+        buf = store[name] = aligned_empty(shape, dtype)
     return buf
 
 

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from seqlab.engine.activations import gate, gate_grad_inplace
+from seqlab.engine.base import aligned_empty
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -63,12 +64,12 @@ class GRU(Recurrent):
 
         # (T, B, 3H): pre-activations, then r, z, n in place
         gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 3 * H), cache))
-        hs = np.empty((T + 1, B, H), self.dtype)
+        hs = aligned_empty((T + 1, B, H), self.dtype)
         hs[0] = h0
         # What the n block's recurrent part needs for backward: h·W_hn + b_hn (after) or r ∗ h (before).
         aux = self._buffer("aux", (T, B, H), cache)
-        rec = np.empty((B, 3 * H), self.dtype)
-        s = np.empty((B, H), self.dtype)
+        rec = aligned_empty((B, 3 * H), self.dtype)
+        s = aligned_empty((B, H), self.dtype)
         for t in range(T):
             row = gates[t]
             h = hs[t]
@@ -108,9 +109,9 @@ class GRU(Recurrent):
         # the r|z and n blocks of W_hᵀ, each copied contiguous: faster small products (see LSTM)
         W_rzT = np.ascontiguousarray(W_h[:, :2 * H].T)
         W_nT = np.ascontiguousarray(W_h[:, 2 * H:].T)
-        dh = np.empty((B, H), self.dtype)
-        s1 = np.empty((B, H), self.dtype)
-        s2 = np.empty((B, H), self.dtype)
+        dh = aligned_empty((B, H), self.dtype)
+        s1 = aligned_empty((B, H), self.dtype)
+        s2 = aligned_empty((B, H), self.dtype)
         # dL/d(recurrent pre-activations h·W_h): r and z blocks equal the input-side ones; n block differs.
         drec_n = self._buffer("drec_n", (T, B, H))
         for t in range(T - 1, -1, -1):

@@ -18,6 +18,7 @@ import numpy as np
 
 from seqlab.engine import kernels
 from seqlab.engine.activations import gate, gate_grad_inplace
+from seqlab.engine.base import aligned_empty
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -71,19 +72,19 @@ class LSTM(Recurrent):
             half[2 * H:3 * H] = 1.0
             shift = half.copy()                     # σ's + ½ on the i, f, o blocks; g's block gets + 0
             shift[2 * H:3 * H] = 0.0
-            W_h = self.params["W_h"] * half
+            W_h = np.multiply(self.params["W_h"], half, out=aligned_empty((H, 4 * H), self.dtype))
             gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache), scale=half)
         else:
             act = gate(self.recurrent_activation)
             W_h = self.params["W_h"]
             # (T, B, 4H): pre-activations, then activations in place
             gates = self._project_inputs(x, out=self._buffer("gates", (T * B, 4 * H), cache))
-        hs = np.empty((T + 1, B, H), self.dtype)  # a⟨0⟩ … a⟨T⟩
+        hs = aligned_empty((T + 1, B, H), self.dtype)  # a⟨0⟩ … a⟨T⟩
         cs = self._buffer("cs", (T + 1, B, H), cache)   # c⟨0⟩ … c⟨T⟩
         tcs = self._buffer("tcs", (T, B, H), cache)     # tanh(c⟨t⟩)
         hs[0], cs[0] = h0, c0
-        rec = np.empty((B, 4 * H), self.dtype)
-        ig = np.empty((B, H), self.dtype)
+        rec = aligned_empty((B, 4 * H), self.dtype)
+        ig = aligned_empty((B, H), self.dtype)
         zero_start = state is None              # a⟨0⟩ = 0: the first recurrent product is zero, skip it
         for t in range(T):
             row = gates[t]
@@ -129,13 +130,14 @@ class LSTM(Recurrent):
         fused = kernels.compiled() if sigmoid_gates else None
         # W_hᵀ copied contiguous once per call: OpenBLAS's small per-step products are 30-45% slower on a
         # transposed view (the same sums; at small sizes its kernels may round the last bit differently).
-        W_hT = np.ascontiguousarray(self.params["W_h"].T)
-        dh_sum = np.empty((B, H), self.dtype)
-        s1 = np.empty((B, H), self.dtype)
-        s2 = np.empty((B, H), self.dtype)
-        di = np.empty((B, H), self.dtype)
-        up = np.empty((B, 4 * H), self.dtype)      # dL/d(gate value) of the four gates
-        deriv = np.empty((B, 4 * H), self.dtype)   # d(gate value)/d(pre-activation), g's times i (see below)
+        W_hT = aligned_empty((4 * H, H), self.dtype)
+        np.copyto(W_hT, self.params["W_h"].T)
+        dh_sum = aligned_empty((B, H), self.dtype)
+        s1 = aligned_empty((B, H), self.dtype)
+        s2 = aligned_empty((B, H), self.dtype)
+        di = aligned_empty((B, H), self.dtype)
+        up = aligned_empty((B, 4 * H), self.dtype)      # dL/d(gate value) of the four gates
+        deriv = aligned_empty((B, 4 * H), self.dtype)   # d(gate value)/d(pre-activation), g's times i (see below)
         for t in range(T - 1, -1, -1):
             row = gates[t]
             i, f, g, o = row[:, :H], row[:, H:2 * H], row[:, 2 * H:3 * H], row[:, 3 * H:]

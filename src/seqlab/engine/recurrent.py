@@ -11,7 +11,7 @@ import numpy as np
 
 from seqlab.engine import init
 from seqlab.engine.activations import RECURRENT_ACTIVATIONS
-from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, kept_array, one_hot
+from seqlab.engine.base import Layer, aligned_empty, as_dtype, check_array, check_ids, kept_array, one_hot
 
 
 class Recurrent(Layer):
@@ -116,7 +116,7 @@ class Recurrent(Layer):
         With keep=True (training calls) it is kept and reused by the next call of the same shape
         (layer.kept_array); the next forward overwrites it, which is safe because it also replaces the cache
         that refers to it."""
-        return kept_array(self._buffers, name, shape, self.dtype) if keep else np.empty(shape, self.dtype)
+        return kept_array(self._buffers, name, shape, self.dtype) if keep else aligned_empty(shape, self.dtype)
 
     def _project_inputs(self, x: np.ndarray, out: np.ndarray | None = None, scale=None) -> np.ndarray:
         """x⟨t⟩·W_x + b for every step in one matrix product: (T, B, D) or ids (T, B) -> (T, B, G·H).

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seqlab.engine.base import aligned_empty
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -36,10 +37,10 @@ class RNN(Recurrent):
         T, B = x.shape[:2]
         h0, _ = self._initial_state(state, B)
         W_h = self.params["W_h"]
-        hs = np.empty((T + 1, B, self.hidden_size), self.dtype)
+        hs = aligned_empty((T + 1, B, self.hidden_size), self.dtype)
         hs[0] = h0
         self._project_inputs(x, out=hs[1:].reshape(T * B, -1))
-        rec = np.empty((B, self.hidden_size), self.dtype)
+        rec = aligned_empty((B, self.hidden_size), self.dtype)
         zero_start = state is None              # a⟨0⟩ = 0: the first recurrent product is zero, skip it
         for t in range(T):
             nxt = hs[t + 1]

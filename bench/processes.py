@@ -1,0 +1,92 @@
+"""Forward + backward of seqlab's and PyTorch's recurrent layers, each library in its own process.
+
+`seqlab bench` times both in one process, taking turns. On several threads that costs both sides: after its
+turn each library's idle worker threads keep spinning for a while (OpenBLAS's, PyTorch's OpenMP ones) and take
+cores from the other. Here every measurement is a fresh process that imports one library only; processes
+alternate between the libraries, and the medians of their medians are compared.
+
+    PYTHONPATH=src python bench/processes.py [--cells lstm] [--threads 1,2] [--rounds 3] [--repeats 51]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+from seqlab.bench import APP_SHAPES
+
+# The measurement each child process runs: argv = library, cell, T, B, D, H, threads, repeats.
+CHILD = r"""
+import sys, time
+import numpy as np
+lib, cell = sys.argv[1], sys.argv[2]
+T, B, D, H, threads, repeats = map(int, sys.argv[3:])
+rng = np.random.default_rng(0)
+x = rng.standard_normal((T, B, D)).astype(np.float32)
+dout = rng.standard_normal((T, B, H)).astype(np.float32)
+if lib == "seqlab":
+    from threadpoolctl import threadpool_limits
+    from seqlab.engine import GRU, LSTM, RNN
+    threadpool_limits(limits=threads, user_api="blas")
+    layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell](D, H, rng=rng)
+    def step():
+        layer.forward(x)
+        layer.backward(dout)
+else:
+    import torch
+    torch.set_num_threads(threads)
+    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](D, H)
+    xt, dt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
+    def step():
+        out, _ = module(xt)
+        out.backward(dt)
+for _ in range(10):
+    step()
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - t0)
+print(float(np.median(times)) * 1e3)
+"""
+
+
+def child_ms(lib: str, cell: str, shape: dict, threads: int, repeats: int) -> float:
+    args = [sys.executable, "-c", CHILD, lib, cell, *(str(shape[k]) for k in "TBDH"), str(threads), str(repeats)]
+    return float(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cells", default="lstm")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--rounds", type=int, default=3, help="processes per library, alternating (default 3)")
+    ap.add_argument("--repeats", type=int, default=51, help="timed steps in each process (default 51)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    rows = []
+    for threads in (int(t) for t in args.threads.split(",")):
+        for name, shape in APP_SHAPES.items():
+            for cell in args.cells.split(","):
+                ours, theirs = [], []
+                for r in range(args.rounds):
+                    order = ("seqlab", "torch") if r % 2 == 0 else ("torch", "seqlab")
+                    for lib in order:
+                        (ours if lib == "seqlab" else theirs).append(
+                            child_ms(lib, cell, shape, threads, args.repeats))
+                a, b = statistics.median(ours), statistics.median(theirs)
+                rows.append({"shape": name, "cell": cell, "threads": threads, "seqlab_ms": round(a, 3),
+                             "torch_ms": round(b, 3), "ratio": round(a / b, 3)})
+                if not args.json:
+                    print(f"{name:<6} {cell:<5} {threads} thread(s): seqlab {a:8.2f} ms  torch {b:8.2f} ms  "
+                          f"ratio {a / b:.2f}", flush=True)
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
