@@ -43,10 +43,17 @@ def aligned_empty(shape: tuple, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     n = int(np.prod(shape, dtype=np.int64))
     if n == 0:
-        return np.empty(shape, dtype)                # nothing to align (NumPy keeps no address for it)
+        return np.empty(shape, dtype)                # no element, nothing to align
     raw = np.empty(n * dtype.itemsize + ALIGN, np.uint8)
     start = -raw.ctypes.data % ALIGN
     return raw[start:start + n * dtype.itemsize].view(dtype).reshape(shape)
+
+
+def aligned_copy(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of `a` (any layout, e.g. a transposed view) on a 64-byte boundary."""
+    out = aligned_empty(a.shape, a.dtype)
+    np.copyto(out, a)
+    return out
 
 
 def kept_array(store: dict, name: str, shape: tuple, dtype) -> np.ndarray:

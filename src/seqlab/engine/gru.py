@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from seqlab.engine.activations import gate, gate_grad_inplace
-from seqlab.engine.base import aligned_empty
+from seqlab.engine.base import aligned_copy, aligned_empty
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -107,8 +107,8 @@ class GRU(Recurrent):
         dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
         W_h = self.params["W_h"]
         # the r|z and n blocks of W_hᵀ, each copied contiguous: faster small products (see LSTM)
-        W_rzT = np.ascontiguousarray(W_h[:, :2 * H].T)
-        W_nT = np.ascontiguousarray(W_h[:, 2 * H:].T)
+        W_rzT = aligned_copy(W_h[:, :2 * H].T)
+        W_nT = aligned_copy(W_h[:, 2 * H:].T)
         dh = aligned_empty((B, H), self.dtype)
         s1 = aligned_empty((B, H), self.dtype)
         s2 = aligned_empty((B, H), self.dtype)

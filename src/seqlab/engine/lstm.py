@@ -18,7 +18,7 @@ import numpy as np
 
 from seqlab.engine import kernels
 from seqlab.engine.activations import gate, gate_grad_inplace
-from seqlab.engine.base import aligned_empty
+from seqlab.engine.base import aligned_copy, aligned_empty
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -130,8 +130,7 @@ class LSTM(Recurrent):
         fused = kernels.compiled() if sigmoid_gates else None
         # W_hᵀ copied contiguous once per call: OpenBLAS's small per-step products are 30-45% slower on a
         # transposed view (the same sums; at small sizes its kernels may round the last bit differently).
-        W_hT = aligned_empty((4 * H, H), self.dtype)
-        np.copyto(W_hT, self.params["W_h"].T)
+        W_hT = aligned_copy(self.params["W_h"].T)
         dh_sum = aligned_empty((B, H), self.dtype)
         s1 = aligned_empty((B, H), self.dtype)
         s2 = aligned_empty((B, H), self.dtype)

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from seqlab.engine.base import aligned_empty
+from seqlab.engine.base import aligned_copy, aligned_empty
 from seqlab.engine.recurrent import Recurrent
 
 
@@ -60,7 +60,7 @@ class RNN(Recurrent):
         T, B = x.shape[:2]
         H = self.hidden_size
         dout, dh_rec, _ = self._start_backward(dout, dstate, T, B)
-        W_hT = np.ascontiguousarray(self.params["W_h"].T)   # contiguous: faster small products (see LSTM)
+        W_hT = aligned_copy(self.params["W_h"].T)   # contiguous: faster small products (see LSTM)
         dpre = self._buffer("dpre", (T, B, H))
         for t in range(T - 1, -1, -1):
             d = dpre[t]
