@@ -59,18 +59,34 @@ def child_ms(lib: str, cell: str, shape: dict, threads: int, repeats: int) -> fl
     return float(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
 
 
+def _list(kind, allowed=None):
+    """An argparse type: a comma-separated list of `kind` values (each in `allowed`, if given)."""
+    def parse(text: str) -> list:
+        try:
+            items = [kind(v) for v in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {kind.__name__}s, got {text!r}") from None
+        bad = [v for v in items if (allowed is not None and v not in allowed) or (kind is int and v < 1)]
+        if bad:
+            expected = "one of " + ", ".join(allowed) if allowed else "a positive integer"
+            raise argparse.ArgumentTypeError(f"got {bad[0]!r}, expected {expected}")
+        return items
+    return parse
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cells", default="lstm")
-    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--cells", type=_list(str, ("lstm", "gru", "rnn")), default=["lstm"],
+                    help="comma-separated cells among lstm, gru, rnn (default lstm)")
+    ap.add_argument("--threads", type=_list(int), default=[1, 2], help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--rounds", type=int, default=3, help="processes per library, alternating (default 3)")
     ap.add_argument("--repeats", type=int, default=51, help="timed steps in each process (default 51)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     rows = []
-    for threads in (int(t) for t in args.threads.split(",")):
+    for threads in args.threads:
         for name, shape in APP_SHAPES.items():
-            for cell in args.cells.split(","):
+            for cell in args.cells:
                 ours, theirs = [], []
                 for r in range(args.rounds):
                     order = ("seqlab", "torch") if r % 2 == 0 else ("torch", "seqlab")
