@@ -4,7 +4,8 @@ nanoGPT's split of char-rnn's tinyshakespeare: the first 90% of the characters (
 (111,540) validate, case kept (65 characters). Both libraries train the same network — one-hot characters ->
 LSTM x --layers of --hidden units -> Dense(65) -> softmax, float32 — from the same initial weights (seqlab's,
 copied into PyTorch), on the same batches (seqlab.text.batching.StreamBatches: 32 parallel streams,
-truncated backpropagation over 100 steps, the state carried from batch to batch), with Adam and the
+truncated backpropagation over 100 steps, the state carried from batch to batch), with --dropout (0.25)
+between the LSTM layers and before the Dense layer (each library draws its own masks), with Adam and the
 gradients clipped to global norm 5. The learning rate follows a cosine from --lr (2e-3) to a tenth of it: over
 --steps steps, or, by default, over --minutes of seqlab's own training time (each step's rate is recorded
 and PyTorch's step of the same number uses it). The libraries take turns every --slice steps (who goes
@@ -60,12 +61,13 @@ def cosine_lr(lr: float, fraction: float, floor: float = 0.1) -> float:
 
 
 class Seqlab:
-    def __init__(self, vocab, hidden: int, layers: int, seed: int, forget_bias: float = 0.0):
+    def __init__(self, vocab, hidden: int, layers: int, seed: int, forget_bias: float = 0.0,
+                 dropout: float = 0.0):
         from seqlab.engine import Adam
         from seqlab.text.model import CharModel, LanguageModel
 
         self.model = CharModel(vocab.size, "lstm", hidden=hidden, layers=layers, forget_bias=forget_bias,
-                               rng=np.random.default_rng(seed))
+                               dropout=dropout, rng=np.random.default_rng(seed))
         self.lm = LanguageModel(self.model, vocab, False, "stream")
         self.opt = Adam(self.model.layers, lr=1e-3)
         self.states = None
@@ -89,11 +91,13 @@ class Seqlab:
 
 
 class Torch:
-    def __init__(self, ours: Seqlab, V: int, hidden: int, layers: int):
+    def __init__(self, ours: Seqlab, V: int, hidden: int, layers: int, dropout: float = 0.0):
         import torch
 
         self.torch, self.V = torch, V
-        self.lstm = torch.nn.LSTM(V, hidden, layers)
+        # seqlab's places: between the LSTM layers and before the Dense layer (its masks are torch's own draws)
+        self.lstm = torch.nn.LSTM(V, hidden, layers, dropout=dropout if layers > 1 else 0.0)
+        self.drop = torch.nn.Dropout(dropout)
         self.dense = torch.nn.Linear(hidden, V)
         with torch.no_grad():   # seqlab's initial weights: W_x (D, 4H) is weight_ih's transpose, one bias
             for k, layer in enumerate(ours.model.rnn.layers):
@@ -114,12 +118,14 @@ class Torch:
     def _logits(self, ids: np.ndarray, state):
         x = self.torch.nn.functional.one_hot(self.torch.from_numpy(ids), self.V).float()   # (T, B, V)
         h, state = self.lstm(x, state)
-        return self.dense(h), state
+        return self.dense(self.drop(h)), state
 
     def step(self, ids_in, target, lr: float, reset: bool) -> float:
         torch = self.torch
         if reset:
             self.state = None
+        self.lstm.train()
+        self.drop.train()
         logits, state = self._logits(ids_in, self.state)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, self.V), torch.from_numpy(target).reshape(-1))
         self.opt.zero_grad()
@@ -134,6 +140,8 @@ class Torch:
     def nll(self, ids: np.ndarray, chunk: int = 1000) -> float:
         torch = self.torch
         total, state = 0.0, None
+        self.lstm.eval()
+        self.drop.eval()
         with torch.no_grad():
             for s in range(0, ids.size - 1, chunk):
                 x = ids[s:min(s + chunk, ids.size - 1)]
@@ -180,10 +188,15 @@ def main(argv=None) -> int:
     p.add_argument("--forget-bias", type=float, default=0.0,
                    help="initial bias of the LSTM's forget gates (default 0: with 1 some carried cell "
                         "states grow without bound; this file's docstring says more)")
+    p.add_argument("--dropout", type=float, default=0.25,
+                   help="dropout between the LSTM layers and before the Dense layer, training only (default "
+                        "0.25; without it the network overfits after about 4,000 steps)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print only the result as JSON")
     p.add_argument("--png", metavar="FILE", help="write the validation curve of both to FILE")
     args = p.parse_args(argv)
+    if not 0.0 <= args.dropout < 1.0:
+        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else \
         (lambda *a: print(*a, flush=True))
 
@@ -194,11 +207,12 @@ def main(argv=None) -> int:
 
     threads = args.threads or max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
     torch.set_num_threads(threads)
+    torch.manual_seed(args.seed)   # its dropout masks
     threadpool_limits(limits=threads)
     vocab, train, val = split_ids()
     batches = StreamBatches(train, args.batch_size, args.seq_len)
-    ours = Seqlab(vocab, args.hidden, args.layers, args.seed, args.forget_bias)
-    theirs = Torch(ours, vocab.size, args.hidden, args.layers)
+    ours = Seqlab(vocab, args.hidden, args.layers, args.seed, args.forget_bias, args.dropout)
+    theirs = Torch(ours, vocab.size, args.hidden, args.layers, args.dropout)
     libs = {"seqlab": ours, "torch": theirs}
     budget = args.minutes * 60
     say(f"tinyshakespeare: {train.size:,} training / {val.size:,} validation characters, vocabulary {vocab.size}; "
@@ -248,7 +262,8 @@ def main(argv=None) -> int:
     for name, lib in libs.items():
         curve[name].append(lib.nll(val[:CURVE_CHARS]))
     if args.png:
-        plot(curve, args.png, f"tinyshakespeare, LSTM {args.layers}x{args.hidden}, {step} steps")
+        plot(curve, args.png, f"tinyshakespeare, LSTM {args.layers}x{args.hidden}, dropout {args.dropout:g}, "
+                           f"{step} steps")
     if args.json:
         print(json.dumps(result))
     else:

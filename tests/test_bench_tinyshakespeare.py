@@ -1,0 +1,66 @@
+"""bench/tinyshakespeare.py as a user runs it: both libraries on the same weights and batches, --json, --dropout."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import dataset_path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "tinyshakespeare.py"
+SMALL = ["--steps", "20", "--hidden", "16", "--threads", "1", "--points", "0", "--json"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict:
+    dataset_path("tinyshakespeare")
+    out = {}
+    for p in ("0", "0.25"):
+        done = run(*SMALL, "--dropout", p)
+        assert done.returncode == 0, done.stderr
+        out[p] = json.loads(done.stdout)
+    return out
+
+
+@pytest.mark.data
+def test_json_has_the_issues_keys_and_the_ratio_is_theirs(runs):
+    r = runs["0"]
+    assert set(r) == {"seqlab", "torch", "step_time_ratio"}
+    for name in ("seqlab", "torch"):
+        assert set(r[name]) == {"val_nats_per_char", "seconds_per_step", "steps"}
+        assert r[name]["steps"] == 20
+    assert r["step_time_ratio"] == pytest.approx(r["seqlab"]["seconds_per_step"] / r["torch"]["seconds_per_step"])
+
+
+@pytest.mark.data
+def test_without_dropout_both_libraries_compute_the_same_score(runs):
+    r = runs["0"]
+    # below the uniform guess over 65 characters, ln 65 = 4.17: learning happened, identically in both
+    assert r["seqlab"]["val_nats_per_char"] < math.log(65) - 0.05
+    assert r["seqlab"]["val_nats_per_char"] == pytest.approx(r["torch"]["val_nats_per_char"], abs=1e-4)
+
+
+@pytest.mark.data
+def test_dropout_changes_training_in_both_and_they_stay_close(runs):
+    with_dropout, without = runs["0.25"], runs["0"]
+    for name in ("seqlab", "torch"):
+        assert abs(with_dropout[name]["val_nats_per_char"] - without[name]["val_nats_per_char"]) > 1e-4
+    # each library draws its own masks, so the scores differ a little, not by a different training
+    assert with_dropout["seqlab"]["val_nats_per_char"] == pytest.approx(
+        with_dropout["torch"]["val_nats_per_char"], abs=0.05)
+
+
+@pytest.mark.parametrize("value", ["1", "-0.1"])
+def test_a_bad_dropout_is_one_line_and_exit_2(value):
+    done = run("--dropout", value)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == f"tinyshakespeare.py: error: --dropout must be in [0, 1), got {float(value)}"
