@@ -151,7 +151,8 @@ class Torch:
         return total / (ids.size - 1)
 
 
-def plot(curve: dict, path: str, title: str) -> None:
+def plot(curve: dict, path: str, title: str, final: dict | None = None) -> None:
+    """The curve on the first CURVE_CHARS validation characters; `final`: each library's score on all of them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -161,8 +162,12 @@ def plot(curve: dict, path: str, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     for name in ("seqlab", "torch"):
-        ax.plot(curve["step"], curve[name], marker="o", label=f"{name} (validation, first {CURVE_CHARS:,} chars)")
-    ax.axhline(1.40, color="grey", linestyle=":", label="target 1.40")
+        line, = ax.plot(curve["step"], curve[name], marker="o",
+                        label=f"{name} (validation, first {CURVE_CHARS:,} chars)")
+        if final:
+            ax.plot(curve["step"][-1], final[name], marker="X", markersize=10, linestyle="none",
+                    color=line.get_color(), label=f"{name}, all validation chars: {final[name]:.3f}")
+    ax.axhline(1.40, color="grey", linestyle=":", label="target 1.40 (all validation chars)")
     ax.set_xlabel("step")
     ax.set_ylabel("nats per character")
     ax.set_title(title)
@@ -263,7 +268,7 @@ def main(argv=None) -> int:
         curve[name].append(lib.nll(val[:CURVE_CHARS]))
     if args.png:
         plot(curve, args.png, f"tinyshakespeare, LSTM {args.layers}x{args.hidden}, dropout {args.dropout:g}, "
-                           f"{step} steps")
+                           f"{step} steps", {name: result[name]["val_nats_per_char"] for name in libs})
     if args.json:
         print(json.dumps(result))
     else:
