@@ -179,6 +179,16 @@ def test_cli_trains_on_another_file(tmp_path, capsys):
     assert load_bundle(model).progression[1][0].pitches == (53, 57, 60)
 
 
+def test_cli_trains_on_the_dataset_by_name(tmp_path, metheny_path, capsys):
+    out = tmp_path / "a.mid"
+    assert main(["jazz", "--train", "metheny", "--epochs", "1", "--measures", "2", "--temperature", "1",
+                 "-o", str(out)]) == 0   # sampled: after one epoch the argmax solo is all rests
+    printed = capsys.readouterr().out
+    # the course's section of the course's file: the same as --train with its path
+    assert f"training on {metheny_path.name}: part 5 over the chords of part 0, offsets 476-548" in printed
+    assert "wrote " + str(out) in printed and all(read_solo_midi(out))
+
+
 @pytest.mark.parametrize("make, args, message", [
     (lambda d: None, ["--train", "{d}/missing.mid"], "no such file"),
     (lambda d: (d / "empty.mid").write_bytes(b""), ["--train", "{d}/empty.mid"], "is empty"),

@@ -69,7 +69,8 @@ def register(subparsers) -> None:
     p.add_argument("--model", metavar="FILE.npz", help="a jazz model saved by --save-model (default: the "
                                                           "bundled one)")
     t = p.add_argument_group("training on another file")
-    t.add_argument("--train", metavar="MIDI", help="train a new model on this MIDI file first")
+    t.add_argument("--train", metavar="MIDI", help="train a new model on this MIDI file first (or on the "
+                                                    "dataset metheny, the course's file)")
     t.add_argument("--solo-part", type=int, metavar="N", help="part holding the solo (default: the track "
                                                                 "with the most single notes)")
     t.add_argument("--chord-part", type=int, metavar="N", help="part holding the chords (default: the other "
@@ -142,13 +143,14 @@ def _flag(dest: str) -> str:
 def _train(args, out: Path):
     """Train as the options say: (the bundle, None) when the training finished, (None, exit status) when a
     signal interrupted it (its state saved, the continue line printed)."""
-    from seqlab.data import sha256_file
+    from seqlab.data import resolve_corpus, sha256_file
     from seqlab.music.bundle import save_bundle
     from seqlab.music.midi import load_section
     from seqlab.music.train import JazzRun
 
-    section = load_section(args.train, args.solo_part, args.chord_part, args.start, args.end)
-    run = JazzRun.on(section, sha256_file(args.train), epochs=args.epochs)
+    midi = resolve_corpus(args.train)
+    section = load_section(midi, args.solo_part, args.chord_part, args.start, args.end)
+    run = JazzRun.on(section, sha256_file(midi), epochs=args.epochs)
     if args.resume:
         run.restore(args.resume)
     src, state = section.source, _state_path(args, out)
