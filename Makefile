@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/seqlab jazz --seed 0 --measures 8 -o demo_solo.mid
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench notebooks
 	$(BIN)/python -m pytest -q
 
 serve: $(STAMP)

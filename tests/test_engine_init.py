@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from seqlab.engine import GRU, LSTM, Dense, Stack, init
 
@@ -41,3 +42,38 @@ def test_course_init_matches_randn_times_0_01():
                 assert not p.any()
             else:
                 np.testing.assert_allclose(p, (expected.standard_normal(p.shape) * 0.01).astype(p.dtype))
+
+
+def test_skipped_initialisation_draws_nothing_and_ends_with_its_block():
+    rng = np.random.default_rng(3)
+    with pytest.raises(RuntimeError), init.skipped():
+        with init.skipped():
+            layer = LSTM(5, 4, rng=rng, forget_bias=1.0)
+        assert not init.orthogonal(rng, (4, 4)).any()     # still skipped after the inner block
+        raise RuntimeError
+    assert not layer.params["W_x"].any() and not layer.params["W_h"].any()
+    assert (layer.params["b"][4:8] == 1.0).all()            # what is not drawn is set as always
+    assert rng.bit_generator.state == np.random.default_rng(3).bit_generator.state
+    fresh = LSTM(5, 4, rng=np.random.default_rng(0))        # after the exception: drawn again
+    assert np.array_equal(fresh.params["W_h"], LSTM(5, 4, rng=np.random.default_rng(0)).params["W_h"])
+    assert fresh.params["W_h"].any()
+
+
+def test_loading_models_builds_them_without_drawing_weights(monkeypatch):
+    from seqlab.checkpoint import load_checkpoint
+    from seqlab.music.bundle import load_bundle
+    from seqlab.text.model import load_model, resolve_model
+
+    def no_qr(*a, **k):
+        raise AssertionError("a model being loaded ran an orthogonal initialisation")
+
+    saved = {k[len("model."):]: v for k, v in load_checkpoint(resolve_model("dinos"))[0].items()
+             if k.startswith("model.")}
+    monkeypatch.setattr(np.linalg, "qr", no_qr)
+    for name in ("dinos", "shakespeare"):
+        assert load_model(name).model.arrays()["rnn.0.W_h"].any()
+    assert load_bundle().model.arrays()["lstm.W_h"].any()
+    loaded = load_model("dinos").model.arrays()
+    assert loaded.keys() == saved.keys() and all(np.array_equal(v, saved[k]) for k, v in loaded.items())
+    with pytest.raises(AssertionError, match="orthogonal"):
+        LSTM(3, 2)                                          # outside loading the initialiser runs

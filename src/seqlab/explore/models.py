@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqlab.engine import init
 from seqlab.explore.threads import one_blas_thread
 
 
@@ -21,6 +22,7 @@ def float64_copy(lm):
     """The LanguageModel's network (a CharModel) rebuilt in float64 with the same weights."""
     from seqlab.text.model import CharModel
 
-    model = CharModel.from_config({**lm.model.config(), "dtype": "float64"}, rng=np.random.default_rng(0))
+    with init.skipped():                           # the weights are loaded next
+        model = CharModel.from_config({**lm.model.config(), "dtype": "float64"}, rng=np.random.default_rng(0))
     model.load_arrays(lm.model.arrays())
     return model

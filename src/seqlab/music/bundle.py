@@ -13,6 +13,7 @@ import numpy as np
 
 import seqlab.pretrained
 from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
+from seqlab.engine import init
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, Note
 from seqlab.music.model import JazzModel
@@ -105,7 +106,8 @@ def bundle_from(path, arrays: dict, meta: dict) -> JazzBundle:
             if a is None or a.shape != shape or a.dtype.kind != "f":
                 raise ValueError(f"{name} should be floating point of shape {shape}, got "
                                  f"{None if a is None else (a.dtype.name, a.shape)}")
-        model = JazzModel(n_values, n_a)
+        with init.skipped():                       # the weights are loaded next
+            model = JazzModel(n_values, n_a)
         model.load_arrays(arrays)
         progression = [[Chord(float(o), float(d), tuple(int(p) for p in ps), bool(carried))
                          for o, d, ps, carried in m] for m in meta["progression"]]

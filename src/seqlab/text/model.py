@@ -18,7 +18,7 @@ import numpy as np
 
 from seqlab import engine
 from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
-from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, softmax_cross_entropy
+from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, init, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
 from seqlab.engine.base import check_ids, load_named_arrays, named_arrays
 from seqlab.errors import UserError
@@ -228,7 +228,8 @@ class LanguageModel:
         weights = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
         try:
             _check_config(meta["config"], weights)
-            model = CharModel.from_config(meta["config"], rng=np.random.default_rng(0))
+            with init.skipped():                   # the weights are loaded next
+                model = CharModel.from_config(meta["config"], rng=np.random.default_rng(0))
             model.load_arrays(weights)
             vocab = Vocabulary.from_json(meta["vocab"])
             mode = meta["mode"]

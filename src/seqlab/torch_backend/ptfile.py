@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seqlab.engine import init
 from seqlab.errors import UserError
 from seqlab.fileio import atomic_output
 from seqlab.text.model import CharModel, LanguageModel
@@ -140,7 +141,8 @@ def load_pt(path: str | os.PathLike, vocab: Vocabulary | None = None, lower: boo
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[-1].strip()
         raise UserError(f"{path}: the state_dict does not fit its configuration ({first})") from None
-    model = CharModel.from_config(config, rng=np.random.default_rng(0))
+    with init.skipped():                           # the weights are loaded next
+        model = CharModel.from_config(config, rng=np.random.default_rng(0))
     model.load_arrays(to_arrays(leaves_from_state_dict(config, {k: v.detach() for k, v in sd.items()})))
     lm = LanguageModel(model, vocab, lower, mode)
     _check_same(lm, module, str(path))
