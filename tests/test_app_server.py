@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from app_helpers import NAMES_TEXT, live_server, models_folder, parse_sse, wait_for
@@ -35,7 +35,7 @@ def test_ten_simultaneous_generate_requests_all_succeed_with_the_sequential_answ
 
     def ask(job):
         kind, body = job
-        with httpx.Client(base_url=url, timeout=60) as c:
+        with httpx2.Client(base_url=url, timeout=60) as c:
             r = c.post(f"/api/{kind}", json=body)
             assert r.status_code == 200, r.text
             return r.json()["names"] if kind == "names" else "".join(
@@ -53,7 +53,7 @@ def test_a_poem_the_client_abandons_stops_being_sampled(server):
     app, url = server
     stats = app.state.stats
     before = stats["poem_chars"]
-    with httpx.Client(base_url=url, timeout=60) as c:
+    with httpx2.Client(base_url=url, timeout=60) as c:
         with c.stream("POST", "/api/poem", json={"prompt": "when", "length": 5000, "seed": 0}) as r:
             assert r.status_code == 200
             got = ""
@@ -89,14 +89,14 @@ def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_ctrl
         m = re.search(r"seqlab playground at (http://0\.0\.0\.0:(\d+)/)", line)
         assert m, line + proc.stderr.read()
         port = int(m.group(2))
-        r = httpx.get(f"http://127.0.0.1:{port}/api/models", timeout=30)
+        r = httpx2.get(f"http://127.0.0.1:{port}/api/models", timeout=30)
         assert [x["name"] for x in r.json()["models"]] == ["dinos", "shakespeare"]
         assert wait_for(lambda: opened.exists() and opened.read_text().strip()) == m.group(1)
         before = sorted(p.name for p in folder.glob("*.npz"))
-        job = httpx.post(f"http://127.0.0.1:{port}/api/train", data={"steps": "20000", "hidden": "64"},
+        job = httpx2.post(f"http://127.0.0.1:{port}/api/train", data={"steps": "20000", "hidden": "64"},
                          files={"file": ("long.txt", NAMES_TEXT * 50)}, timeout=30)
         assert job.status_code == 202, job.text
-        wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/api/train").json()["job"]["step"] > 0)
+        wait_for(lambda: httpx2.get(f"http://127.0.0.1:{port}/api/train").json()["job"]["step"] > 0)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)            # the job is cancelled, not waited for
     finally:
@@ -112,7 +112,7 @@ def test_serve_on_localhost_has_no_warning_and_bad_options_are_one_line(tmp_path
     try:
         line = proc.stdout.readline()
         port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
-        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
+        assert httpx2.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
         busy = subprocess.run([sys.executable, "-m", "seqlab", "serve", "--port", str(port)], capture_output=True,
                               text=True, env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=60)
         assert busy.returncode == 2 and f"port {port}" in busy.stderr and "in use" in busy.stderr
