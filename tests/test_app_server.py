@@ -94,7 +94,7 @@ def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_ctrl
         assert wait_for(lambda: opened.exists() and opened.read_text().strip()) == m.group(1)
         before = sorted(p.name for p in folder.glob("*.npz"))
         job = httpx2.post(f"http://127.0.0.1:{port}/api/train", data={"steps": "20000", "hidden": "64"},
-                         files={"file": ("long.txt", NAMES_TEXT * 50)}, timeout=30)
+                          files={"file": ("long.txt", NAMES_TEXT * 50)}, timeout=30)
         assert job.status_code == 202, job.text
         wait_for(lambda: httpx2.get(f"http://127.0.0.1:{port}/api/train").json()["job"]["step"] > 0)
         proc.send_signal(signal.SIGINT)

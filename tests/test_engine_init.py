@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seqlab.checkpoint import load_checkpoint
 from seqlab.engine import GRU, LSTM, Dense, Stack, init
+from seqlab.music.bundle import load_bundle
+from seqlab.text.model import load_model, resolve_model
 
 
 def test_default_init_glorot_inputs_orthogonal_recurrent_zero_bias():
@@ -60,10 +63,6 @@ def test_skipped_initialisation_draws_nothing_and_ends_with_its_block():
 
 
 def test_loading_models_builds_them_without_drawing_weights(monkeypatch):
-    from seqlab.checkpoint import load_checkpoint
-    from seqlab.music.bundle import load_bundle
-    from seqlab.text.model import load_model, resolve_model
-
     def no_qr(*a, **k):
         raise AssertionError("a model being loaded ran an orthogonal initialisation")
 
