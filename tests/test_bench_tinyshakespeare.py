@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +24,10 @@ def runs() -> dict:
     dataset_path("tinyshakespeare")
     out = {}
     for p in ("0", "0.25"):
-        done = run(*SMALL, "--dropout", p)
+        done = run(*SMALL, "--dropout", p, *(["--chunks", "40000"] if p == "0" else []))
         assert done.returncode == 0, done.stderr
         out[p] = json.loads(done.stdout)
+        out[p + " stderr"] = done.stderr
     return out
 
 
@@ -55,6 +57,26 @@ def test_dropout_changes_training_in_both_and_they_stay_close(runs):
     # each library draws its own masks, so the scores differ a little, not by a different training
     assert with_dropout["seqlab"]["val_nats_per_char"] == pytest.approx(
         with_dropout["torch"]["val_nats_per_char"], abs=0.05)
+
+
+@pytest.mark.data
+def test_chunks_score_each_part_carried_and_fresh_and_add_up_to_the_whole(runs):
+    lines = runs["0 stderr"].split("carried state / fresh state\n")[1].splitlines()
+    rows = [re.fullmatch(r"\s*([\d,]+)-([\d,]+)\s+(\S+) / (\S+)", line).groups() for line in lines]
+    spans = [(int(a.replace(",", "")), int(b.replace(",", ""))) for a, b, _, _ in rows]
+    assert spans == [(0, 40_000), (40_000, 80_000), (80_000, 111_539)]   # 111,540 characters, 111,539 predicted
+    carried = [float(c) for _, _, c, _ in rows]
+    whole = sum(c * (b - a) for c, (a, b) in zip(carried, spans)) / 111_539
+    assert whole == pytest.approx(runs["0"]["seqlab"]["val_nats_per_char"], abs=1e-4)   # stdout is JSON only
+    for _, _, c, f in rows:   # a zero state and the carried one give nearly the same score over 40,000
+        assert abs(float(c) - float(f)) < 0.01
+
+
+def test_bad_chunks_are_one_line_and_exit_2():
+    done = run("--chunks", "1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "tinyshakespeare.py: error: --chunks must be at least 2 characters, got 1"
 
 
 @pytest.mark.parametrize("value", ["1", "-0.1"])

@@ -33,17 +33,23 @@ def lines_nll(lm: LanguageModel, lines: list[str], batch_size: int = 256) -> tup
     return total, count
 
 
-def stream_nll(lm: LanguageModel, ids: np.ndarray, chunk: int = 1000) -> tuple[float, int]:
-    """(summed NLL, predictions) of ids (N,) read as one sequence, in chunks with the state carried."""
+def stream_losses(lm: LanguageModel, ids: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """−log p(ids[k+1] | ids[:k+1]) for each k, (N−1,) float64: ids (N,) read as one sequence, in chunks of
+    `chunk` with the state carried."""
     if ids.size < 2:
         raise UserError("the text needs at least 2 characters to score a stream model")
-    total, states = 0.0, None
+    out, states = [], None
     for s in range(0, ids.size - 1, chunk):
         x = ids[s:min(s + chunk, ids.size - 1)]
         y = ids[s + 1:s + 1 + x.size]
         lp, states = lm.model.log_probs(x[:, None], states)
-        total -= float(lp[np.arange(x.size), 0, y].sum())
-    return total, int(ids.size - 1)
+        out.append(-lp[np.arange(x.size), 0, y])
+    return np.concatenate(out)
+
+
+def stream_nll(lm: LanguageModel, ids: np.ndarray, chunk: int = 1000) -> tuple[float, int]:
+    """(summed NLL, predictions) of ids (N,) read as one sequence, in chunks with the state carried."""
+    return float(stream_losses(lm, ids, chunk).sum()), int(ids.size - 1)
 
 
 def evaluate_text(lm: LanguageModel, text: str) -> dict:
