@@ -75,7 +75,7 @@ def _list(kind, allowed=None):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     ap.add_argument("--cells", type=_list(str, ("lstm", "gru", "rnn")), default=["lstm"],
                     help="comma-separated cells among lstm, gru, rnn (default lstm)")
     ap.add_argument("--threads", type=_list(int), default=[1, 2], help="comma-separated thread counts (default 1,2)")

@@ -180,7 +180,7 @@ def format_rows(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     ap.add_argument("--cells", default="lstm,gru,rnn")
     ap.add_argument("--shapes", default=",".join(APP_SHAPES))
     ap.add_argument("--repeats", type=int, default=31)

@@ -169,7 +169,7 @@ def measure(ours, theirs, rounds: int, block: int) -> tuple[float, float]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     ap.add_argument("--recipes", default="dinos,shakespeare,jazz")
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--block", type=int, default=10)

@@ -61,7 +61,7 @@ def torch_epoch(model, optimizer, x, targets, order, batch_size):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--rounds", type=int, default=1, help="epochs of each library, alternating (default 1)")
     parser.add_argument("--windows", type=int, default=None, help="use only the first N windows (default all)")
     parser.add_argument("--batch-size", type=int, default=128)

@@ -181,7 +181,7 @@ def plot(curve: dict, path: str, title: str, final: dict | None = None) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("--minutes", type=float, default=20.0, help="seqlab's training time (default 20)")
     p.add_argument("--steps", type=int, default=None, help="train exactly this many steps instead")
     p.add_argument("--hidden", type=int, default=256)

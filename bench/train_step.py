@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     from seqlab.text.vocab import Vocabulary
     from seqlab.torch_backend import require_torch
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--recipe", choices=sorted(RECIPES), default="poem")
     p.add_argument("--device", default="cpu")
     p.add_argument("--steps", type=int, default=20, help="timed steps of each (after 3 warm-up steps)")

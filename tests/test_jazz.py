@@ -190,7 +190,9 @@ def test_cli_trains_on_the_dataset_by_name(tmp_path, metheny_path, capsys):
 
 
 @pytest.mark.parametrize("make, args, message", [
-    (lambda d: None, ["--train", "{d}/missing.mid"], "no such file"),
+    (lambda d: None, ["--train", "{d}/missing.mid"],
+     "no such file (it does not exist); expected a file or a dataset name (metheny)"),
+    (lambda d: None, ["--train", "dinos"], "dinos.txt, is not a .mid file"),
     (lambda d: (d / "empty.mid").write_bytes(b""), ["--train", "{d}/empty.mid"], "is empty"),
     (lambda d: (d / "t.mid").write_text("not music"), ["--train", "{d}/t.mid"], "not a MIDI file"),
     (lambda d: (d / "s.mid").write_bytes(_smf()), ["--train", "{d}/s.mid"], "has no notes"),

@@ -185,12 +185,19 @@ def import_files(paths) -> list[Path]:
     return out
 
 
-def resolve_corpus(name_or_path: str | os.PathLike) -> Path:
-    """A registered dataset name -> its verified cached file; otherwise an existing path."""
+def resolve_corpus(name_or_path: str | os.PathLike, suffix: str | None = None) -> Path:
+    """A registered dataset name -> its verified cached file; otherwise an existing path.
+
+    With `suffix` (jazz asks for ".mid"), only the datasets whose files end so are names here, and the
+    errors list just those."""
+    names = [n for n, d in DATASETS.items() if suffix is None or d.filename.endswith(suffix)]
+    expected = f"expected a file or a dataset name ({', '.join(names)})"
     if isinstance(name_or_path, str) and name_or_path in DATASETS:
-        return path(name_or_path)
+        if name_or_path in names:
+            return path(name_or_path)
+        raise UserError(f"{name_or_path}: that dataset's file, {DATASETS[name_or_path].filename}, is not a "
+                        f"{suffix} file; {expected}")
     p = Path(name_or_path)
     if not p.exists():
-        raise UserError(f"{p}: no such file (it does not exist); expected a file or a dataset name "
-                        f"({', '.join(DATASETS)})")
+        raise UserError(f"{p}: no such file (it does not exist); {expected}")
     return p

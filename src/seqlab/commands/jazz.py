@@ -148,7 +148,7 @@ def _train(args, out: Path):
     from seqlab.music.midi import load_section
     from seqlab.music.train import JazzRun
 
-    midi = resolve_corpus(args.train)
+    midi = resolve_corpus(args.train, suffix=".mid")
     section = load_section(midi, args.solo_part, args.chord_part, args.start, args.end)
     run = JazzRun.on(section, sha256_file(midi), epochs=args.epochs)
     if args.resume:
