@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqlab.checkpoint import load_checkpoint
-from seqlab.engine import GRU, LSTM, Dense, Stack, init
+from seqlab.engine import GRU, LSTM, Dense, Embedding, Stack, init
 from seqlab.music.bundle import load_bundle
 from seqlab.text.model import load_model, resolve_model
 
@@ -60,6 +60,15 @@ def test_skipped_initialisation_draws_nothing_and_ends_with_its_block():
     fresh = LSTM(5, 4, rng=np.random.default_rng(0))        # after the exception: drawn again
     assert np.array_equal(fresh.params["W_h"], LSTM(5, 4, rng=np.random.default_rng(0)).params["W_h"])
     assert fresh.params["W_h"].any()
+
+
+def test_embedding_rows_are_normal_with_scale_0_1_and_skipped_when_loading():
+    table = Embedding(30, 8, rng=np.random.default_rng(5)).params["W"]
+    np.testing.assert_array_equal(table, (np.random.default_rng(5).standard_normal((30, 8)) * 0.1).astype(np.float32))
+    rng = np.random.default_rng(5)
+    with init.skipped():
+        assert not Embedding(30, 8, rng=rng).params["W"].any()
+    assert rng.bit_generator.state == np.random.default_rng(5).bit_generator.state
 
 
 def test_loading_models_builds_them_without_drawing_weights(monkeypatch):

@@ -55,7 +55,7 @@ class Embedding(Layer):
         self.vocab_size, self.dim = int(vocab_size), int(dim)
         self.dtype = as_dtype(dtype)
         rng = rng if rng is not None else np.random.default_rng()
-        self.params = {"W": (rng.standard_normal((self.vocab_size, self.dim)) * 0.1).astype(self.dtype)}
+        self.params = {"W": init.normal(rng, (self.vocab_size, self.dim), self.dtype)}
         self._init_grads()
         self._ids = None
 
