@@ -87,6 +87,13 @@ def test_bad_models_and_bad_prefix(trained, tmp_path, capsys):
     _fails(capsys, ["sample", str(model), "--prefix", "al#"], "'#'")
     _fails(capsys, ["eval", str(model), str(tmp_path / "nothing.txt")], "no such file")
     _fails(capsys, ["sample", str(model), "--temperature", "-1"], "temperature")
+    _fails(capsys, ["sample", str(model), "--max-len", "-3"], "--max-len must be at least 1, got -3")
+
+
+@pytest.mark.parametrize("flag", ["-n", "--max-len"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_names_refuses_counts_below_one(capsys, flag, value):
+    _fails(capsys, ["names", flag, value], f"{flag} must be at least 1, got {value}")
 
 
 def test_names_works_offline_from_the_bundled_model(capsys, monkeypatch, tmp_path):

@@ -70,6 +70,10 @@ def test_prefix_is_normalised_and_unknown_characters_are_errors():
         generate(lm, 1, temperature=0)
     with pytest.raises(UserError, match="top-k"):
         generate(lm, 1, top_k=0)
+    with pytest.raises(UserError, match="number of samples must be at least 1, got -1"):
+        generate(lm, -1)                                  # checked before anything is allocated
+    with pytest.raises(UserError, match="maximum length must be at least 1, got -2"):
+        generate(lm, 2, max_len=-2)
 
 
 def test_max_len_caps_samples_and_novelty_counts_new_lines():

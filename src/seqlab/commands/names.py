@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seqlab.commands.sample import add_sampling_options, draw, report_novelty
+from seqlab.commands.sample import add_sampling_options, check_counts, draw, report_novelty
 
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
 # them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from seqlab.text.model import load_model
 
+    check_counts(args)
     lm = load_model(args.model)
     names = draw(lm, args)
     for s in names:

@@ -87,7 +87,6 @@ def ask() -> str:
 
 
 def run(args) -> int:
-
     from seqlab.commands.sample import check_beam, read_prompt_file
     from seqlab.errors import UserError
     from seqlab.text.model import load_model

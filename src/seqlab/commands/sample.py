@@ -70,6 +70,15 @@ def check_beam(beam: int | None) -> None:
         raise UserError(f"--beam must be at least 1, got {beam}")
 
 
+def check_counts(args) -> None:
+    """-n and --max-len of `add_sampling_options`, named as the user typed them."""
+    from seqlab.errors import UserError
+
+    for flag, value in (("-n", args.n), ("--max-len", args.max_len)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} must be at least 1, got {value}")
+
+
 def draw(lm, args) -> list[str]:
     """The samples asked for by the options of `add_sampling_options` (lines include the prefix)."""
     from seqlab.text.sampling import generate
@@ -154,8 +163,7 @@ def run(args) -> int:
         args.prefix = read_prompt_file(args.prompt_file)
     if args.n is None:
         args.n = 1 if args.beam else 5
-    if args.n < 1:
-        raise UserError(f"-n must be at least 1, got {args.n}")
+    check_counts(args)
     lm = load_model(args.model)
     if args.beam:
         lines = _beam_lines(lm, args)

@@ -83,11 +83,11 @@ def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 
     """
     if stop_at_newline is None:
         stop_at_newline = lm.mode == "lines"
+    steps = sample_steps(lm, n, prefix=prefix, max_len=max_len, temperature=temperature, top_k=top_k,
+                         top_p=top_p, seed=seed, stop_at_newline=stop_at_newline, rng=rng)   # checks n first
     out = np.empty((n, max_len), np.int64)
     length = np.full(n, max_len)
-    for t, (nxt, ended) in enumerate(sample_steps(lm, n, prefix=prefix, max_len=max_len,
-                                                  temperature=temperature, top_k=top_k, top_p=top_p,
-                                                  seed=seed, stop_at_newline=stop_at_newline, rng=rng)):
+    for t, (nxt, ended) in enumerate(steps):
         out[:, t] = nxt
         length[ended] = t
     return lm.vocab.decode_rows(out, length)
