@@ -32,8 +32,21 @@ COMMAND_MODULES = [
 ]
 
 
+def seed(text: str) -> int:
+    """The type of every --seed: a whole number, at least 0 (NumPy's generators refuse negative seeds)."""
+    value = int(text)   # a ValueError: argparse's "invalid seed value: 'x'"
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
+    """argparse, but a usage error is one line on stderr and exit status 2; the parsed arguments name the
+    (sub-)command's parser in `_prog`, so that an unknown flag is reported by the command it was given to."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(_prog=self.prog)
 
     def error(self, message: str):  # noqa: D401 - argparse API
         sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
@@ -58,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    prog = vars(args).pop("_prog")
+    if unknown:   # argparse would blame `seqlab` itself, whatever sub-command they were given to
+        _Parser(prog=prog).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

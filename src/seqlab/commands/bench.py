@@ -44,6 +44,8 @@ def run(args) -> int:
     for name in ("steps", "batch", "input", "hidden", "repeats"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads must be a positive integer, got {args.threads}")
     if args.shapes == "app":
         shapes = [(name, s["T"], s["B"], s["D"], s["H"]) for name, s in bench.APP_SHAPES.items()]
     else:

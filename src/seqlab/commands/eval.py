@@ -28,7 +28,7 @@ def run(args) -> int:
     from seqlab.text.model import load_model
 
     lm = load_model(args.model)
-    result = evaluate_file(lm, resolve_corpus(args.file))
+    result = evaluate_file(lm, resolve_corpus(args.file, suffix=".txt"))
     if args.json:
         print(json.dumps({"nats_per_char": result["nats_per_char"], "chars": result["chars"]}))
     else:

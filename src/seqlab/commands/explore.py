@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from seqlab.cli import seed
+
 EXPLORERS = ("gradients", "memory", "cells", "sampling")
 
 
@@ -25,7 +27,7 @@ def register(subparsers) -> None:
 def _common(p, out_help: str, seed_help: str = "random seed (%(default)s)") -> None:
     p.add_argument("-o", "--output", metavar="FILE", help=out_help)
     p.add_argument("--json", action="store_true", help="print only the numbers, as JSON, on stdout")
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--seed", type=seed, default=0, help=seed_help)
 
 
 def _model_argument(p) -> None:

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from seqlab.cli import seed
 from seqlab.errors import UserError
 from seqlab.stopping import StopFlag, stop_on_signals
 
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
                     "uninterrupted one. That checkpoint also plays as it is with --model.")
     p.add_argument("-o", "--output", default="solo.mid", metavar="FILE.mid",
                    help="where to write the MIDI (default: solo.mid)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     p.add_argument("--temperature", type=float, default=0.0, metavar="T",
                    help="0 takes the most likely value at every step, like the course (default); "
                         "T > 0 samples from softmax(logits / T)")

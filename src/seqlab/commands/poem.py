@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seqlab.cli import seed
 from seqlab.errors import UserError
 
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
     add_top_p(p)
     p.add_argument("--length", type=int, default=400, metavar="N",
                    help="at least this many characters after the prompt (%(default)s)")
-    p.add_argument("--seed", type=int, default=None, help="seed for the same poem every time")
+    p.add_argument("--seed", type=seed, default=None, help="seed for the same poem every time")
     add_generation_options(p, "--length")
     p.add_argument("--model", default="shakespeare", help=argparse.SUPPRESS)
     p.set_defaults(func=run)

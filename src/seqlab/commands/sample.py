@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from seqlab.cli import seed
+
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
 # them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
 
@@ -33,7 +35,7 @@ def add_sampling_options(p, n: int | None, max_len: int | None) -> None:
     p.add_argument("--prefix", default="", metavar="S", help="text each sample continues")
     p.add_argument("--max-len", type=int, default=max_len, metavar="L",
                    help="most characters generated per sample (lines: 100, stream: 400)")
-    p.add_argument("--seed", type=int, default=None, help="seed for reproducible samples")
+    p.add_argument("--seed", type=seed, default=None, help="seed for reproducible samples")
 
 
 def add_top_p(p) -> None:

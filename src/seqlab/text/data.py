@@ -87,7 +87,7 @@ def vocabulary(text: str, cfg: TrainConfig, source: str) -> Vocabulary:
     from seqlab.data import resolve_corpus
 
     try:
-        chars = normalize(read_text(resolve_corpus(cfg.vocab_from)), lower=cfg.lower)
+        chars = normalize(read_text(resolve_corpus(cfg.vocab_from, suffix=".txt")), lower=cfg.lower)
     except UserError as exc:
         raise UserError(f"--vocab-from: {exc}") from None
     vocab = Vocabulary.from_text(chars + START)

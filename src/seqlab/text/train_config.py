@@ -71,7 +71,7 @@ class TrainConfig:
                            metavar="N", check=AT_LEAST_0)
     checkpoint_every: int = option(500, metavar="N", check=AT_LEAST_0)
     sample_every: int = option(500, "print samples every N steps; 0 for none", metavar="N", check=AT_LEAST_0)
-    seed: int = option(0)
+    seed: int = option(0, check=AT_LEAST_0)
     backend: str = option("numpy", "what computes the steps: seqlab's NumPy engine, or PyTorch (pip install "
                                    "'seqlab[torch]'); the checkpoint is the same either way", choices=BACKENDS)
     device: str = option("cpu", "--backend torch: cpu, cuda or cuda:N", metavar="DEV",

@@ -106,7 +106,7 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
 
 
 def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, callback, should_stop) -> dict:
-    corpus = resolve_corpus(corpus)
+    corpus = resolve_corpus(corpus, suffix=".txt")
     cfg = cfg or TrainConfig()
     cfg.check()
     _check_engine(cfg)

@@ -1,0 +1,62 @@
+"""The `seqlab` parser itself: a usage error is one line naming the sub-command it was given to, exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from seqlab.cli import main
+
+
+def one_line_error(capsys, argv) -> str:
+    capsys.readouterr()
+    try:
+        status = main(argv)
+    except SystemExit as exc:   # argparse's own errors leave through _Parser.error
+        status = exc.code
+    assert status == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+@pytest.mark.parametrize("argv, prog", [
+    (["train", "x.txt", "-o", "m.npz", "--val-frac", "2"], "seqlab train"),
+    (["explore", "gradients", "--foo"], "seqlab explore gradients"),
+    (["data", "fetch", "dinos", "--bar"], "seqlab data fetch"),
+    (["names", "extra"], "seqlab names"),
+    (["--nope"], "seqlab"),
+])
+def test_an_unknown_argument_is_reported_by_its_command(capsys, argv, prog):
+    unknown = " ".join(argv[-2:] if argv[-1] == "2" else argv[-1:])
+    assert one_line_error(capsys, argv) == (f"{prog}: error: unrecognized arguments: {unknown} "
+                                            f"(see `{prog} --help`)")
+
+
+@pytest.mark.parametrize("argv", [
+    ["names"], ["sample", "dinos"], ["poem", "shall I"], ["jazz"], ["explore", "gradients"],
+])
+@pytest.mark.parametrize("seed, says", [("-1", "must be at least 0, got -1"), ("x", "invalid seed value: 'x'")])
+def test_every_seed_is_a_whole_number_at_least_0(capsys, argv, seed, says):
+    err = one_line_error(capsys, [*argv, "--seed", seed])
+    command = " ".join(argv[:2] if argv[0] == "explore" else argv[:1])
+    assert err.startswith(f"seqlab {command}: error: argument --seed: {says}")
+
+
+def test_train_refuses_a_negative_seed_and_writes_nothing(capsys, tmp_path):
+    (tmp_path / "names.txt").write_text("ab\nba\n", encoding="utf-8")
+    err = one_line_error(capsys, ["train", str(tmp_path / "names.txt"), "-o", str(tmp_path / "m.npz"),
+                                  "--seed", "-1"])
+    assert err == "seqlab train: error: --seed must be at least 0, got -1"
+    assert [p.name for p in tmp_path.iterdir()] == ["names.txt"]
+
+
+@pytest.mark.parametrize("argv", [["train", "metheny", "-o", "m.npz"], ["eval", "dinos", "metheny"]])
+def test_the_text_commands_name_only_text_datasets(capsys, argv):
+    err = one_line_error(capsys, argv)
+    assert err.endswith("metheny: that dataset's file, original_metheny.mid, is not a .txt file; expected a "
+                        "file or a dataset name (dinos, shakespeare, tinyshakespeare)")
+
+
+def test_bench_refuses_threads_below_1(capsys):
+    assert one_line_error(capsys, ["bench", "--threads", "0"]).endswith(
+        "--threads must be a positive integer, got 0")
