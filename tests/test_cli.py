@@ -60,3 +60,24 @@ def test_the_text_commands_name_only_text_datasets(capsys, argv):
 def test_bench_refuses_threads_below_1(capsys):
     assert one_line_error(capsys, ["bench", "--threads", "0"]).endswith(
         "--threads must be a positive integer, got 0")
+
+
+@pytest.mark.parametrize("make_argv, says", [
+    (lambda d: ["train", str(d / "names.txt"), "-o", str(d / "notes.txt")], "is not a seqlab checkpoint"),
+    (lambda d: ["train", str(d / "names.txt"), "-o", str(d / "names.txt")], "is also a file this command reads"),
+    (lambda d: ["train", str(d / "names.txt"), "-o", str(d / "m.npz"), "--vocab-from", str(d / "m.npz")],
+     "is also a file this command reads"),
+    (lambda d: ["jazz", "-o", str(d / "notes.txt"), "--measures", "1"], "is not a MIDI file"),
+    (lambda d: ["jazz", "--train", str(d / "tune.mid"), "-o", str(d / "tune.mid")],
+     "is also a file this command reads"),
+    (lambda d: ["jazz", "--train", str(d / "tune.mid"), "--save-model", str(d / "notes.txt")],
+     "notes.txt exists and is not a seqlab checkpoint"),
+])
+def test_no_command_writes_over_its_input_or_a_file_of_another_kind(capsys, tmp_path, make_argv, says):
+    files = {"names.txt": b"ab\nba\n", "notes.txt": b"my notes\n", "tune.mid": b"MThd not really",
+             "m.npz": b"PK not really"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    argv = make_argv(tmp_path)
+    assert says in one_line_error(capsys, argv)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files   # nothing written, nothing changed

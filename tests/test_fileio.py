@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import stat
 
+import numpy as np
 import pytest
 
-from seqlab.fileio import atomic_output, write_bytes_atomic
+from seqlab.checkpoint import is_checkpoint, save_checkpoint
+from seqlab.errors import UserError
+from seqlab.fileio import atomic_output, check_output_file, write_bytes_atomic
 
 
 def test_written_file_has_the_usual_permissions(tmp_path):
@@ -30,3 +33,29 @@ def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("disk full")
     assert p.read_bytes() == b"good"
     assert [f.name for f in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_an_output_that_is_also_an_input_is_refused(tmp_path):
+    corpus = tmp_path / "names.txt"
+    corpus.write_text("ab\n")
+    with pytest.raises(UserError, match="-o .*names.txt is also a file this command reads"):
+        check_output_file(corpus, reads=(None, "dinos", tmp_path / "absent.txt", corpus))
+    link = tmp_path / "link.txt"
+    link.symlink_to(corpus)
+    with pytest.raises(UserError, match="is also a file this command reads"):   # the same file by another name
+        check_output_file(link, reads=(corpus,))
+    check_output_file(tmp_path / "model.npz", reads=(corpus,))                   # a new name is fine
+
+
+def test_only_files_of_the_kind_written_are_replaced(tmp_path):
+    notes, empty, model = tmp_path / "notes.txt", tmp_path / "empty", tmp_path / "old.npz"
+    notes.write_text("my notes\n")
+    empty.write_bytes(b"")
+    save_checkpoint(model, {"w": np.zeros(2)}, {"kind": "test"})
+    assert is_checkpoint(model) and not is_checkpoint(notes) and not is_checkpoint(tmp_path / "absent")
+    with pytest.raises(UserError, match="notes.txt exists and is not a seqlab checkpoint, so it is left as it is"):
+        check_output_file(notes, replaceable=is_checkpoint, kind="a seqlab checkpoint")
+    for ok in (model, empty, tmp_path / "new.npz"):
+        check_output_file(ok, replaceable=is_checkpoint, kind="a seqlab checkpoint")
+    assert notes.read_text() == "my notes\n"
+

@@ -199,12 +199,12 @@ def test_cli_bad_input_leaves_files_alone(tmp_path, capsys, make, args, message)
     if make:
         make(tmp_path)
     out = tmp_path / "x.mid"
-    out.write_bytes(b"an earlier take")
+    out.write_bytes(b"MThd an earlier take")   # a MIDI file may be replaced
     argv = ["jazz", "-o", str(out), "--wav", "--png"] + [a.format(d=tmp_path) for a in args]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
-    assert out.read_bytes() == b"an earlier take"
+    assert out.read_bytes() == b"MThd an earlier take"
     assert not out.with_suffix(".wav").exists() and not out.with_suffix(".png").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary files
 

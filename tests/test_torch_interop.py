@@ -139,7 +139,16 @@ def test_bad_files_are_one_line(tmp_path, capsys):
     assert main(["import-torch", str(tmp_path / "other.pt"), "-o", str(tmp_path / "m.npz")]) == 2
     assert "neither a seqlab .pt export nor" in capsys.readouterr().err
     assert main(["export", "dinos", "--torch", str(tmp_path / "nofolder" / "x.pt")]) == 2
-    assert "existing folder" in capsys.readouterr().err
+    assert "folder " + str(tmp_path / "nofolder") + " does not exist" in capsys.readouterr().err
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    assert main(["export", "dinos", "--torch", str(notes)]) == 2
+    assert "notes.txt exists and is not a PyTorch file, so it is left as it is" in capsys.readouterr().err
+    assert main(["import-torch", str(junk), "-o", str(junk)]) == 2
+    assert "junk.pt is also a file this command reads" in capsys.readouterr().err
+    assert main(["import-torch", str(tmp_path / "other.pt"), "-o", str(notes)]) == 2
+    assert "notes.txt exists and is not a seqlab checkpoint" in capsys.readouterr().err
+    assert notes.read_text() == "my notes\n" and junk.read_bytes() == b"not a torch file"
 
 
 def test_without_pytorch_each_command_says_how_to_install_it(tmp_path, monkeypatch, capsys):

@@ -154,6 +154,16 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, refuse) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether `path` looks like a file `save_checkpoint` wrote (a zip holding the metadata entry); cheap,
+    for deciding whether a file may be replaced, not whether it loads."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return f"{META_KEY}.npy" in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     """(arrays, meta) from a checkpoint written by `save_checkpoint`; UserError naming the file otherwise.
 

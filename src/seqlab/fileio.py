@@ -88,11 +88,20 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
-def check_output_file(path: Path, flag: str = "-o", example: str = "model.npz") -> None:
+def check_output_file(path: Path, flag: str = "-o", example: str = "model.npz", *, reads=(),
+                      replaceable=None, kind: str = "") -> None:
     """UserError unless `path` names a file that can be written: not a folder, in a folder that exists and
-    is writable (checked before any work, so a long run does not fail at its end)."""
+    is writable (checked before any work, so a long run does not fail at its end); not one of the files the
+    command `reads`; and, where it exists and is not empty, a file that `replaceable(path)` says is `kind`
+    (a seqlab checkpoint, a MIDI file): a user's other file is never written over."""
     if path.is_dir():
         raise UserError(f"{flag} {path} is a directory; expected a file name like {example}")
+    if path.exists() and any(s is not None and Path(s).exists() and os.path.samefile(path, s) for s in reads):
+        raise UserError(f"{flag} {path} is also a file this command reads; expected another file name, "
+                        f"like {example}")
+    if replaceable is not None and path.is_file() and path.stat().st_size and not replaceable(path):
+        raise UserError(f"{flag} {path} exists and is not {kind}, so it is left as it is; expected a new file "
+                        f"name, like {example}, or {kind} to replace")
     if not path.parent.is_dir():
         raise UserError(f"{flag} {path}: folder {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
-from seqlab.errors import UserError
+from seqlab.fileio import check_output_file
 from seqlab.torch_backend import require_torch
 
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
@@ -31,8 +32,8 @@ def run(args) -> int:
     from seqlab.torch_backend.ptfile import export_pt
 
     out = Path(args.torch)
-    if out.is_dir() or not out.parent.is_dir():
-        raise UserError(f"--torch {out}: expected a file name in an existing folder, like model.pt")
+    check_output_file(out, "--torch", "model.pt", reads=(args.model,), replaceable=zipfile.is_zipfile,
+                      kind="a PyTorch file")
     lm = load_model(args.model)
     result = export_pt(lm, out)
     print(f"wrote {result['path']}: {lm.model.num_params:,} parameters; read back: weights bit-identical, "

@@ -28,7 +28,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from seqlab.checkpoint import load_checkpoint
+    from seqlab.checkpoint import is_checkpoint, load_checkpoint
+    from seqlab.fileio import check_output_file
     from seqlab.text.model import START, LanguageModel
     from seqlab.text.vocab import Vocabulary, normalize
 
@@ -36,8 +37,8 @@ def run(args) -> int:
     from seqlab.torch_backend.ptfile import load_pt
 
     out = Path(args.output)
-    if out.is_dir() or not out.parent.is_dir():
-        raise UserError(f"-o {out}: expected a file name in an existing folder, like model.npz")
+    check_output_file(out, "-o", "model.npz", reads=(args.file, args.vocab), replaceable=is_checkpoint,
+                      kind="a seqlab checkpoint")
     vocab = None
     if args.vocab:
         from seqlab.text.corpus import read_text

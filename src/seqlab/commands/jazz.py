@@ -105,15 +105,17 @@ def _check(args) -> Path:
         raise UserError(f"--{training_only[0].replace('_', '-')} only applies with --train MIDI")
     if args.train and args.model:
         raise UserError("--model and --train exclude each other: load a model or train one")
-    out = Path(args.output)
-    if out.is_dir():
-        raise UserError(f"{out} is a directory; expected a file name like solo.mid")
-    if not out.parent.is_dir():
-        raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
-    if args.save_model:
-        from seqlab.fileio import check_output_file
+    from seqlab.checkpoint import is_checkpoint
+    from seqlab.fileio import check_output_file
+    from seqlab.music.midi import is_midi
 
-        check_output_file(Path(args.save_model), "--save-model", "jazz.npz")
+    out = Path(args.output)
+    reads = (args.train, args.primer, args.model, args.chords_file)
+    check_output_file(out, "-o", "solo.mid", reads=(*reads, args.resume, args.save_model), replaceable=is_midi,
+                      kind="a MIDI file")
+    if args.save_model:   # it may be the --resume file: a continued run replaces the state it continued
+        check_output_file(Path(args.save_model), "--save-model", "jazz.npz", reads=reads,
+                          replaceable=is_checkpoint, kind="a seqlab checkpoint")
     return out
 
 

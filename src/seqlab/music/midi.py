@@ -19,6 +19,8 @@ from seqlab.errors import UserError
 from seqlab.fileio import check_input_file
 from seqlab.music.events import Chord, Note, Section, snap
 
+MIDI_MAGIC = b"MThd"   # the first four bytes of every standard MIDI file
+
 # music21 is imported inside the functions that use it: it takes about a second to import, and most callers
 # (the command line's --help, the text models, the tests of other parts) never need it.
 
@@ -43,13 +45,22 @@ class TrackInfo:
     drums: bool
 
 
+def is_midi(path) -> bool:
+    """Whether `path` starts as a standard MIDI file does (for deciding whether a file may be replaced)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == MIDI_MAGIC
+    except OSError:
+        return False
+
+
 def read_midi(path):
     """A music21 MidiFile read from `path`; UserError for a missing, empty or non-MIDI file."""
     from music21 import midi
 
     p = check_input_file(path, "a MIDI file (.mid)", "a MIDI file", MAX_BYTES, allow_empty=False)
     with open(p, "rb") as f:
-        if f.read(4) != b"MThd":
+        if f.read(4) != MIDI_MAGIC:
             raise UserError(f"{p} is not a MIDI file (no MThd header); expected a standard MIDI file (.mid)")
     mf = midi.MidiFile()
     try:

@@ -54,7 +54,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from seqlab.checkpoint import load_checkpoint
+from seqlab.checkpoint import is_checkpoint, load_checkpoint
 from seqlab.data import resolve_corpus
 from seqlab.engine import clip_by_global_norm, parameters
 from seqlab.engine.optim import global_norm
@@ -94,7 +94,8 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     says whether it ended the run. OUT.lock is held while the run lasts (seqlab.runlock).
     """
     out = Path(out)
-    check_output_file(out)
+    vocab_from = cfg.vocab_from or None if cfg is not None else None
+    check_output_file(out, reads=(corpus, init, vocab_from), replaceable=is_checkpoint, kind="a seqlab checkpoint")
     lock = RunLock(out, log=log)
     if cfg is not None and cfg.devices > 1:
         from seqlab.torch_backend.distributed import world  # needs PyTorch, which is optional
