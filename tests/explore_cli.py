@@ -10,7 +10,7 @@ def fails(capsys, argv, *words) -> str:
     capsys.readouterr()
     assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("seqlab explore: error: "), err
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"seqlab explore {argv[1]}: error: "), err
     for w in words:
         assert w in err, err
     return err

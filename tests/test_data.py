@@ -139,7 +139,7 @@ def test_cli_list_and_import(home, tmp_path, capsys):
 def test_cli_errors_are_one_line_and_status_2(home, tmp_path, capsys, argv):
     assert main([a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("seqlab data: error: ") and err.count("\n") == 1
+    assert err.startswith(f"seqlab data {argv[1]}: error: ") and err.count("\n") == 1
 
 
 @pytest.mark.data

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = args.func(args)
     except UserError as exc:
-        sys.stderr.write(f"seqlab {args.command}: error: {exc}\n")
+        sys.stderr.write(f"{prog}: error: {exc}\n")   # "seqlab explore cells: error: ...", as argparse's
         return exc.exit_status
     except KeyboardInterrupt:
         sys.stderr.write("seqlab: interrupted\n")
