@@ -71,6 +71,20 @@ def test_constructor_checks():
         Stack([LSTM(3, 4), LSTM(5, 4)])
 
 
+@pytest.mark.parametrize("make, error, says", [
+    (lambda: LSTM(0, 4), ValueError, "input_size must be at least 1, got 0"),
+    (lambda: GRU(3, -2), ValueError, "hidden_size must be at least 1, got -2"),
+    (lambda: RNN(3.5, 4), TypeError, "input_size must be a whole number, got 3.5"),
+    (lambda: LSTM(3, True), TypeError, "hidden_size must be a whole number, got True"),
+    (lambda: Dense(4, 0), ValueError, "out_features must be at least 1, got 0"),
+    (lambda: Embedding(27, 2.0), TypeError, "dim must be a whole number, got 2.0"),
+])
+def test_layer_sizes_are_whole_numbers_of_at_least_1(make, error, says):
+    with pytest.raises(error, match=says):
+        make()
+    assert LSTM(np.int64(3), np.int32(4)).params["W_h"].shape == (4, 16)   # NumPy integers are sizes too
+
+
 def test_hard_sigmoid_is_keras_2():
     x = np.array([-3.0, -2.5, 0.0, 1.0, 2.5, 3.0])
     np.testing.assert_allclose(activations.hard_sigmoid(x), [0.0, 0.0, 0.5, 0.7, 1.0, 1.0])

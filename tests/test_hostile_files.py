@@ -437,7 +437,8 @@ def test_cli_gives_one_line_and_status_2_for_hostile_files(tmp_path, song_bytes)
     assert len(lines) == 2 * len(runs), r.stderr
     for k, argv in enumerate(runs):
         message, status = lines[2 * k], lines[2 * k + 1]
-        assert status == "2" and message.startswith(f"seqlab {argv.split()[0]}: error: "), r.stderr
+        command = " ".join(argv.split()[:2 if argv.startswith("data") else 1])
+        assert status == "2" and message.startswith(f"seqlab {command}: error: "), r.stderr
     assert "Traceback" not in r.stderr and not solo.exists()
 
 

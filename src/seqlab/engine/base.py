@@ -14,6 +14,17 @@ def as_dtype(dtype) -> np.dtype:
     return dtype
 
 
+def sizes(**named) -> tuple[int, ...]:
+    """The given layer sizes as ints: TypeError unless each is a whole number (not a bool, not 3.5),
+    ValueError unless each is at least 1."""
+    for name, v in named.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name} must be a whole number, got {v!r}")
+        if v < 1:
+            raise ValueError(f"{name} must be at least 1, got {v}")
+    return tuple(int(v) for v in named.values())
+
+
 def _fmt(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import init
-from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, kept_array, one_hot
+from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, kept_array, one_hot, sizes
 
 
 class Dense(Layer):
     """y = x·W + b over the last axis. x (..., in) -> y (..., out). Parameters W (in, out), b (out,)."""
 
     def __init__(self, in_features: int, out_features: int, *, dtype=np.float32, rng=None):
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features, self.out_features = sizes(in_features=in_features, out_features=out_features)
         self.dtype = as_dtype(dtype)
         rng = rng if rng is not None else np.random.default_rng()
         self.params = {"W": init.glorot_uniform(rng, (self.in_features, self.out_features), self.dtype),
@@ -52,7 +52,7 @@ class Embedding(Layer):
     """A lookup table: ids (T, B) ints in [0, V) -> vectors (T, B, dim). Parameter W (V, dim)."""
 
     def __init__(self, vocab_size: int, dim: int, *, dtype=np.float32, rng=None):
-        self.vocab_size, self.dim = int(vocab_size), int(dim)
+        self.vocab_size, self.dim = sizes(vocab_size=vocab_size, dim=dim)
         self.dtype = as_dtype(dtype)
         rng = rng if rng is not None else np.random.default_rng()
         self.params = {"W": init.normal(rng, (self.vocab_size, self.dim), self.dtype)}
@@ -87,7 +87,7 @@ class OneHot:
     grads: dict = {}
 
     def __init__(self, vocab_size: int, *, dtype=np.float32):
-        self.vocab_size = int(vocab_size)
+        self.vocab_size, = sizes(vocab_size=vocab_size)
         self.dtype = as_dtype(dtype)
 
     def config(self) -> dict:

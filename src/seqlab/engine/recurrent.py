@@ -11,7 +11,7 @@ import numpy as np
 
 from seqlab.engine import init
 from seqlab.engine.activations import RECURRENT_ACTIVATIONS
-from seqlab.engine.base import Layer, aligned_empty, as_dtype, check_array, check_ids, kept_array, one_hot
+from seqlab.engine.base import Layer, aligned_empty, as_dtype, check_array, check_ids, kept_array, one_hot, sizes
 
 
 class Recurrent(Layer):
@@ -23,13 +23,10 @@ class Recurrent(Layer):
 
     def __init__(self, input_size: int, hidden_size: int, *, dtype=np.float32, rng=None,
                  recurrent_activation: str = "sigmoid"):
-        if int(input_size) < 1 or int(hidden_size) < 1:
-            raise ValueError(f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}")
+        self.input_size, self.hidden_size = sizes(input_size=input_size, hidden_size=hidden_size)
         if recurrent_activation not in RECURRENT_ACTIVATIONS:
             raise ValueError(f"recurrent_activation must be one of {RECURRENT_ACTIVATIONS}, "
                              f"got {recurrent_activation!r}")
-        self.input_size = int(input_size)
-        self.hidden_size = int(hidden_size)
         self.dtype = as_dtype(dtype)
         self.recurrent_activation = recurrent_activation
         rng = rng if rng is not None else np.random.default_rng()
