@@ -71,7 +71,19 @@ def test_train_bad_options_and_bad_resume(trained, tmp_path, capsys):
     _fails(capsys, ["train", str(corpus), "-o", str(tmp_path / "nodir" / "m.npz")], "does not exist")
     _fails(capsys, ["train", str(corpus), "-o", str(model), "--resume", str(model), "--steps", "3"],
            "already at step 6")
+    resume = ["train", str(corpus), "-o", str(model), "--resume", str(model), "--steps", "9"]
+    _fails(capsys, resume + ["--hidden", "16"], "--hidden 16 differs from 8, the setting", "leave --hidden out")
+    _fails(capsys, resume + ["--keep-case"], "--keep-case was not given when")
     assert model.read_bytes() == before
+
+
+def test_resuming_with_the_run_s_own_settings_spelt_out_is_allowed(trained, tmp_path, capsys):
+    d, corpus, model = trained
+    copy = tmp_path / "again.npz"
+    copy.write_bytes(model.read_bytes())
+    assert main(["train", str(corpus), "-o", str(copy), "--resume", str(copy), "--hidden", "8", "--eval-every",
+                 "3", "--steps", "7", "--quiet"]) == 0
+    assert "wrote " + str(copy) + " at step 7" in capsys.readouterr().out
 
 
 def test_bad_models_and_bad_prefix(trained, tmp_path, capsys):

@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                     "(names, titles); `stream` mode reads continuous text with truncated backpropagation "
                     "through time. --steps is the total number of optimizer steps; with --resume CKPT the "
                     "run continues from that checkpoint's step and settings to --steps, giving exactly the "
-                    "model an uninterrupted run would. The checkpoint MODEL is written atomically every "
+                    "model an uninterrupted run would (a setting given that differs from the run's is "
+                    "refused, not ignored). The checkpoint MODEL is written atomically every "
                     "--checkpoint-every steps and at the end; its loss curve goes beside it as "
                     "MODEL-stem.loss.png.")
     p.add_argument("corpus", metavar="CORPUS", help="a UTF-8 text file or a dataset name (dinos, shakespeare)")

@@ -49,6 +49,7 @@ import contextlib
 import math
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ from seqlab.stopping import saving
 from seqlab.text.data import prepare_data
 from seqlab.text.model import resolve_model
 from seqlab.text.schedule import learning_rate
-from seqlab.text.train_config import RUNTIME, TrainConfig
+from seqlab.text.train_config import RUNTIME, TrainConfig, flag
 from seqlab.text.train_state import Run, check_resumable
 from seqlab.text.warm_start import load_init
 from seqlab.torch_backend import resolve_device
@@ -130,6 +131,7 @@ def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, cal
         saved = meta.get("train", {}).get("config")
         if saved is None:
             raise UserError(f"{resume} has no training state to resume from (a bundled or exported model)")
+        _check_unchanged(cfg, saved, resume)
         runtime = {k: getattr(cfg, k) for k in RUNTIME}   # a run may continue on another engine
         cfg = TrainConfig.from_json({**saved, **runtime})
     if steps is not None:
@@ -144,6 +146,20 @@ def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, cal
         check_resumable(resume_path, arrays, meta, data, cfg.steps)
         run.restore(arrays, meta)
     return _fit(run, out, progress, log, plot, callback, should_stop)
+
+
+def _check_unchanged(cfg: TrainConfig, saved: dict, resume) -> None:
+    """UserError for a setting given off its default that differs from the resumed run's: it would be
+    ignored, as the run continues with the settings it was started with."""
+    default = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name in RUNTIME or f.name == "steps":
+            continue
+        given, before = getattr(cfg, f.name), saved.get(f.name, getattr(default, f.name))
+        if given != getattr(default, f.name) and given != before:
+            what = (f"{flag(f)} was not given when {resume} was trained" if isinstance(given, bool) else
+                    f"{flag(f)} {given} differs from {before}, the setting {resume} was trained with")
+            raise UserError(f"{what}; a resumed run keeps its settings: leave {flag(f)} out, or start a new run")
 
 
 def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, should_stop=None) -> dict:
