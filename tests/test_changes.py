@@ -39,6 +39,11 @@ C, Db, D, Eb, E, F, Gb, G, Ab, A, Bb, B = range(12)
     ("Cø", C, {C, Eb, Gb, Bb}),
     ("C6/9", C, {C, E, G, A, D}),
     ("E♭Δ7", Eb, {Eb, G, Bb, D}),
+    ("F#m7b5", Gb, {Gb, A, C, E}),
+    ("Eb7(#9)", Eb, {Eb, G, Bb, Db, Gb}),       # alterations in brackets
+    ("C7(b9,#11)", C, {C, E, G, Bb, Db, Gb}),
+    ("C9sus", C, {C, F, G, Bb, D}),
+    ("G7alt", G, {G, B, Eb, F, Bb}),            # the altered dominant: raised fifth and ninth
 ])
 def test_symbol_pitch_classes(symbol, root, pcs):
     cs = parse_symbol(symbol)
@@ -69,6 +74,14 @@ def test_measures_share_beats_and_repeat():
     assert [(c.offset, c.duration, c.name) for c in chords[0]] == [(0, 2, "Dm7"), (2, 2, "G7")]
     assert [c.offset for c in chords[3]] == pytest.approx([0, 4 / 3, 8 / 3], abs=1e-9)
     assert chords[2][0].pitches == parse_symbol("Cmaj7").voicing()
+
+
+def test_a_sharp_is_not_a_comment():
+    # "#" used to start a comment wherever it stood: "F#m7 | B7 | Emaj7" was read as one measure of F
+    text = "F#m7 | B7 | Emaj7 C7#9   # a comment\n#another\n| C#m7 |# after a bar line"
+    measures = parse_changes(text)
+    assert [[c.text for c in m] for m in measures] == [["F#m7"], ["B7"], ["Emaj7", "C7#9"], ["C#m7"]]
+    assert measures[0][0].pitch_classes == frozenset({Gb, A, Db, E})
 
 
 @pytest.mark.parametrize("text, message", [

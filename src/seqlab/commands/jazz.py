@@ -53,7 +53,8 @@ def register(subparsers) -> None:
                      help='chord symbols, measures separated by |, e.g. "Dm7 G7 | Cmaj7 | %%" (the chords of '
                           'a measure share its beats; %% repeats the measure before)')
     src.add_argument("--chords-file", metavar="FILE", help="the same notation from a text file (newlines "
-                                                           "also separate measures; # starts a comment)")
+                                                           "also separate measures; # after a space or at a "
+                                                           "line's start begins a comment)")
     src.add_argument("--changes", metavar="NAME", help="a built-in progression (see --list-changes)")
     c.add_argument("--list-changes", action="store_true", help="print the built-in progressions and exit")
     c.add_argument("--choruses", type=int, metavar="N",

@@ -1,10 +1,12 @@
 """Chord changes as jazz players write them: "Dm7 G7 | Cmaj7 | %", parsed with music21's harmony module.
 
 Notation: measures are separated by `|` (and by newlines); the chords of a measure share its beats equally
-("Dm7 G7" is two beats each in 4/4); `%` repeats the previous measure; `#` starts a comment; a bar line at the
-start or end of a line is optional. A symbol is a root (A-G, then `b`/`#`), a quality (maj7, m7, 7, m7b5, dim7,
+("Dm7 G7" is two beats each in 4/4); `%` repeats the previous measure; `#` at the start of a line or after a
+space or bar line starts a comment (elsewhere it is a sharp: F#m7, C7#9); a bar line at the start or end of a line is
+optional. A symbol is a root (A-G, then `b`/`#`), a quality (maj7, m7, 7, m7b5, dim7,
 6, m6, sus4, 7#9, 7b9, 9, 13, m(maj7), ... anything music21's ChordSymbol reads, plus the spellings jazz
-players use that it does not: -7, ø, o7, Δ, 6/9, mi7), and an optional slash bass (C7/E).
+players use that it does not: -7, ø, o7, Δ, 6/9, mi7, 9sus, 7alt, alterations in brackets as in 7(b9, #11)),
+and an optional slash bass (C7/E).
 
 The root is split off before music21 sees the symbol, because music21 reads "Bb7" as B with a flat seventh:
 here Bb7 is B♭-D-F-A♭. A 13th chord leaves out the natural 11th (it clashes with the major third), as
@@ -58,7 +60,10 @@ _ALIASES = [
     (re.compile(r"^(?:6/9|69)$"), "6add9"),
     (re.compile(r"^(?:-|mi(?!n))(.*)$"), r"m\1"),
     (re.compile(r"^sus$"), "sus4"),
+    (re.compile(r"^9sus4?$"), "7sus4add9"),
+    (re.compile(r"^7?alt$"), "7#5#9"),       # the altered dominant, voiced with its raised fifth and ninth
 ]
+_COMMENT = re.compile(r"(?:^|[\s|])#.*$")    # a sharp follows a letter or digit: "F#m7" holds no comment
 BASS_RANGE = (36, 48)    # the bass note: C2 up to B2
 UPPER_FROM = 52          # the other chord tones, closed, from E3 up: a comping voice below the solo
 
@@ -98,7 +103,7 @@ def _quality(text: str) -> str:
     for pattern, repl in _ALIASES:
         if pattern.match(q):
             return pattern.sub(repl, q)
-    return q
+    return re.sub(r"[(),]", "", q)   # 7(b9,#11) -> 7b9#11, as music21 reads alterations
 
 
 @lru_cache(maxsize=512)
@@ -149,7 +154,7 @@ def parse_changes(text: str, source: str = "the changes") -> list[list[ChordSymb
     """
     measures: list[list[ChordSymbol]] = []
     for line in str(text).splitlines():
-        line = line.split("#", 1)[0].strip()
+        line = _COMMENT.sub("", line).strip()
         if not line:
             continue
         for bar in line.removeprefix("|").removesuffix("|").split("|"):
