@@ -84,6 +84,13 @@ def test_a_sharp_is_not_a_comment():
     assert measures[0][0].pitch_classes == frozenset({Gb, A, Db, E})
 
 
+def test_spaces_inside_brackets_belong_to_the_symbol():
+    # "C7(b9, #11)" used to be cut at the space, and " #11)" read as a comment: C7b9, silently
+    measures = parse_changes("C7(b9, #11) | Eb7( #9 ) Ab  # end")
+    assert [[c.text for c in m] for m in measures] == [["C7(b9,#11)"], ["Eb7(#9)", "Ab"]]
+    assert measures[0][0].pitch_classes == frozenset({C, E, G, Bb, Db, Gb})
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "--chords is empty"),
     ("  # only a comment\n", "--chords is empty"),
@@ -92,6 +99,12 @@ def test_a_sharp_is_not_a_comment():
     ("Dm7 | G7 | Cmaj77", "unknown chord symbol 'Cmaj77' in measure 3 of --chords"),
     ("Dm7 | H7", "unknown chord symbol 'H7' in measure 2"),
     ("C7b G7", "unknown chord symbol 'C7b' in measure 1"),      # music21 would guess C-B♭
+    ("C7( | F", "unknown chord symbol 'C7\\(' in measure 1"),   # malformed brackets are not a symbol
+    ("Cmaj7)", "unknown chord symbol 'Cmaj7\\)'"),
+    ("C7,", "unknown chord symbol 'C7,'"),
+    ("C()", "unknown chord symbol 'C\\(\\)'"),
+    ("C7(b9,)", "unknown chord symbol 'C7\\(b9,\\)'"),
+    ("C7 (b9)", "unknown chord symbol '\\(b9\\)'"),
 ])
 def test_bad_changes_name_the_measure(text, message):
     with pytest.raises(UserError, match=message) as err:

@@ -2,11 +2,11 @@
 
 Notation: measures are separated by `|` (and by newlines); the chords of a measure share its beats equally
 ("Dm7 G7" is two beats each in 4/4); `%` repeats the previous measure; `#` at the start of a line or after a
-space or bar line starts a comment (elsewhere it is a sharp: F#m7, C7#9); a bar line at the start or end of a line is
-optional. A symbol is a root (A-G, then `b`/`#`), a quality (maj7, m7, 7, m7b5, dim7,
-6, m6, sus4, 7#9, 7b9, 9, 13, m(maj7), ... anything music21's ChordSymbol reads, plus the spellings jazz
-players use that it does not: -7, ø, o7, Δ, 6/9, mi7, 9sus, 7alt, alterations in brackets as in 7(b9, #11)),
-and an optional slash bass (C7/E).
+space or bar line starts a comment (elsewhere it is a sharp: F#m7, C7#9); a bar line at the start or end of a
+line is optional. A symbol is a root (A-G, then `b`/`#`), a quality (maj7, m7, 7, m7b5, dim7, 6, m6, sus4,
+7#9, 7b9, 9, 13, m(maj7), ... anything music21's ChordSymbol reads, plus the spellings jazz players use that
+it does not: -7, ø, o7, Δ, 6/9, mi7, 9sus, 7alt, alterations in brackets as in 7(b9, #11), where a space
+inside the brackets belongs to the symbol), and an optional slash bass (C7/E).
 
 The root is split off before music21 sees the symbol, because music21 reads "Bb7" as B with a flat seventh:
 here Bb7 is B♭-D-F-A♭. A 13th chord leaves out the natural 11th (it clashes with the major third), as
@@ -64,6 +64,9 @@ _ALIASES = [
     (re.compile(r"^7?alt$"), "7#5#9"),       # the altered dominant, voiced with its raised fifth and ninth
 ]
 _COMMENT = re.compile(r"(?:^|[\s|])#.*$")    # a sharp follows a letter or digit: "F#m7" holds no comment
+_IN_BRACKETS = re.compile(r"\([^()|]*\)")    # "7(b9, #11)": the space belongs to the symbol
+# a quality's brackets: each closed, none nested or empty, commas only between alterations inside them
+_BRACKETS_OK = re.compile(r"^[^(),]*(?:\([^(),]+(?:,[^(),]+)*\)[^(),]*)*$")
 BASS_RANGE = (36, 48)    # the bass note: C2 up to B2
 UPPER_FROM = 52          # the other chord tones, closed, from E3 up: a comping voice below the solo
 
@@ -98,8 +101,11 @@ def _m21_note(name: str) -> str:
     return name[0] + name[1:].replace("b", "-")
 
 
-def _quality(text: str) -> str:
+def _quality(text: str) -> str | None:
+    """music21's spelling of a quality; None for malformed brackets ("7(b9", "7,")."""
     q = text.replace("♭", "b").replace("♯", "#")
+    if not _BRACKETS_OK.match(q):
+        return None
     for pattern, repl in _ALIASES:
         if pattern.match(q):
             return pattern.sub(repl, q)
@@ -119,7 +125,10 @@ def _parse(text: str) -> ChordSymbol | None:
     if not m:
         return None
     letter, accidentals, quality = m.groups()
-    figure = _m21_note(letter + accidentals) + _quality(quality)
+    quality = _quality(quality)
+    if quality is None:
+        return None
+    figure = _m21_note(letter + accidentals) + quality
     if bass is not None:
         figure += "/" + _m21_note(bass)
     try:
@@ -154,6 +163,7 @@ def parse_changes(text: str, source: str = "the changes") -> list[list[ChordSymb
     """
     measures: list[list[ChordSymbol]] = []
     for line in str(text).splitlines():
+        line = _IN_BRACKETS.sub(lambda m: "".join(m.group().split()), line)
         line = _COMMENT.sub("", line).strip()
         if not line:
             continue
