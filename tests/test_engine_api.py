@@ -85,6 +85,37 @@ def test_layer_sizes_are_whole_numbers_of_at_least_1(make, error, says):
     assert LSTM(np.int64(3), np.int32(4)).params["W_h"].shape == (4, 16)   # NumPy integers are sizes too
 
 
+@pytest.mark.parametrize("make, error, says", [
+    (lambda layers: clip_by_global_norm(layers, -1.0), ValueError, "max_norm must be a positive number, got -1.0"),
+    (lambda layers: clip_by_value(layers, float("nan")), ValueError, "max_value must be a positive number, got nan"),
+    (lambda layers: clip_by_value(layers, "5"), ValueError, "max_value must be a positive number, got '5'"),
+    (lambda layers: Adam(layers, beta2=1.0), ValueError, r"beta2 must be in \[0, 1\), got 1.0"),
+    (lambda layers: Adam(layers, beta1=-0.1), ValueError, r"beta1 must be in \[0, 1\), got -0.1"),
+    (lambda layers: Adam(layers, lr=float("inf")), ValueError, "lr must be a positive number, got inf"),
+    (lambda layers: Adam(layers, eps=-1), ValueError, "eps must be a positive number, got -1"),
+    (lambda layers: SGD(layers, lr=None), TypeError, "lr must be a number, got None"),
+    (lambda layers: LSTM(2, 3, forget_bias=float("nan")), ValueError, "forget_bias must be a finite number"),
+])
+def test_settings_that_would_silently_corrupt_training_are_refused(make, error, says):
+    # a negative clip limit reversed every gradient; a beta of 1 made every parameter NaN after one step
+    layer = LSTM(2, 3, rng=np.random.default_rng(0))
+    layer.grads["W_h"][...] = 1.0
+    before = {k: g.copy() for k, g in layer.grads.items()}
+    with pytest.raises(error, match=says):
+        make([layer])
+    assert all(np.array_equal(layer.grads[k], before[k]) for k in before)
+
+
+def test_optimizer_state_of_another_model_is_refused():
+    opt = Adam([LSTM(2, 3)])
+    state = Adam([LSTM(2, 4)]).state_dict()
+    with pytest.raises(ValueError, match=r"does not match the model's parameters: expected t and m.k, v.k of shapes"):
+        opt.load_state_dict(state)
+    with pytest.raises(ValueError, match="does not match"):
+        opt.load_state_dict({k: v for k, v in opt.state_dict().items() if k != "t"})
+    opt.load_state_dict(Adam([LSTM(2, 3)]).state_dict())
+
+
 def test_hard_sigmoid_is_keras_2():
     x = np.array([-3.0, -2.5, 0.0, 1.0, 2.5, 3.0])
     np.testing.assert_allclose(activations.hard_sigmoid(x), [0.0, 0.0, 0.5, 0.7, 1.0, 1.0])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqlab.engine import GRU, LSTM, RNN, Bidirectional, Dense, Embedding, Stack, softmax_cross_entropy
-from seqlab.engine.gradcheck import check
+from seqlab.engine.gradcheck import check, numerical_grad
 
 T, B, D, H = 4, 3, 3, 5
 MAX_REL_ERR = 1e-6
@@ -146,3 +146,22 @@ def test_cross_entropy_is_stable_for_huge_logits():
     assert np.isfinite(loss) and count == 2
     np.testing.assert_allclose(loss, np.log(3.0))
     np.testing.assert_allclose(d.sum(axis=1), 0.0, atol=1e-12)
+
+
+def test_numerical_grad_changes_a_view_where_it_is():
+    # a transposed view used to be nudged in a copy: the gradient came out all zeros
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 2))
+    g = numerical_grad(lambda: float((W ** 2 * np.arange(1, 7).reshape(3, 2)).sum()), W.T)
+    np.testing.assert_allclose(g, (2 * W * np.arange(1, 7).reshape(3, 2)).T, rtol=1e-6)
+    with pytest.raises(TypeError, match="x must be a float array"):
+        numerical_grad(lambda: 0.0, np.zeros(3, np.int64))      # nudges of 1e-6 vanish in an int
+
+
+def test_mask_entries_are_bool_or_0_1():
+    logits, targets = np.zeros((4, 3)), np.array([0, 1, 2, 0])
+    loss, count, _ = softmax_cross_entropy(logits, targets, np.array([1, 0, 1, 1]))
+    assert count == 3 and loss == pytest.approx(3 * np.log(3))
+    for bad in (np.full(4, -1), np.full(4, 2), np.array([1, 0, np.nan, 1])):   # a -1 gave a negative loss
+        with pytest.raises(ValueError, match="mask must be bool or 0/1"):
+            softmax_cross_entropy(logits, targets, bad)

@@ -56,6 +56,25 @@ def test_bad_options_are_user_errors(kwargs, word):
         check_options(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, says", [
+    ({"temperature": float("nan")}, "temperature must be a number >= 0, got nan"),   # picked symbol 0 always
+    ({"temperature": -1.0}, "temperature must be a number >= 0, got -1.0"),         # inverted the distribution
+    ({"temperature": None}, "temperature must be a number >= 0, got None"),
+    ({"top_k": -1}, "top-k must be a whole number of at least 1, got -1"),          # dropped the least likely
+    ({"top_k": True}, "top-k must be a whole number of at least 1, got True"),
+    ({"top_p": float("nan")}, r"top-p must be in \(0, 1\], got nan"),
+])
+def test_the_sampler_itself_refuses_bad_options(kwargs, says):
+    # the music's sampler calls choose() directly: these used to give a plausible, wrong result
+    lp = np.log(np.array([[0.2, 0.3, 0.5]]))
+    rng = np.random.default_rng(0)
+    with pytest.raises(UserError, match=says):
+        choose(lp, rng, **{"temperature": 1.0, **kwargs})
+    if kwargs.get("temperature", 1.0) != 0:
+        with pytest.raises(UserError, match=says):
+            next_distribution(lp, **{"temperature": 1.0, **kwargs})
+
+
 def test_course_sample_draws_as_the_inverse_cdf_of_one_uniform():
     from seqlab.course.shakespeare import sample
 

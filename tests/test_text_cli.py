@@ -99,13 +99,27 @@ def test_bad_models_and_bad_prefix(trained, tmp_path, capsys):
     _fails(capsys, ["sample", str(model), "--prefix", "al#"], "'#'")
     _fails(capsys, ["eval", str(model), str(tmp_path / "nothing.txt")], "no such file")
     _fails(capsys, ["sample", str(model), "--temperature", "-1"], "temperature")
-    _fails(capsys, ["sample", str(model), "--max-len", "-3"], "--max-len must be at least 1, got -3")
+    _fails(capsys, ["sample", str(model), "--max-len", "-3"], "--max-len must be between 1 and 1,000,000, got -3")
 
 
-@pytest.mark.parametrize("flag", ["-n", "--max-len"])
-@pytest.mark.parametrize("value", ["0", "-1"])
-def test_names_refuses_counts_below_one(capsys, flag, value):
-    _fails(capsys, ["names", flag, value], f"{flag} must be at least 1, got {value}")
+@pytest.mark.parametrize("flag, value, limit", [
+    ("-n", "0", "100,000"), ("-n", "-1", "100,000"), ("--max-len", "0", "1,000,000"), ("--max-len", "-1", "1,000,000"),
+    ("-n", "1000000000", "100,000"),           # used to try to allocate 201 GiB, a traceback
+    ("--max-len", "1000000000", "1,000,000"),  # with -n 2: killed for memory
+])
+def test_names_refuses_counts_out_of_range(capsys, flag, value, limit):
+    _fails(capsys, ["names", flag, value], f"{flag} must be between 1 and {limit}, got {value}")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["names", "-n", "100000", "--max-len", "101"], "-n 100,000 times --max-len 101 is 10,100,000 characters; "
+                                                    "expected at most 10,000,000"),
+    (["sample", "dinos", "--beam", "1001"], "--beam must be between 1 and 1,000, got 1001"),
+    (["poem", "x", "--length", "1000000000"], "--length must be between 1 and 100,000, got 1000000000"),
+    (["poem", "x", "--beam", "100000"], "--beam must be between 1 and 1,000, got 100000"),
+])
+def test_sampling_sizes_beyond_any_use_are_refused(capsys, argv, message):
+    _fails(capsys, argv, message)
 
 
 def test_names_works_offline_from_the_bundled_model(capsys, monkeypatch, tmp_path):

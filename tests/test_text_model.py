@@ -128,3 +128,30 @@ def test_bundled_dinos_model_resolves_by_name():
     lm = load_model("dinos")
     assert lm.mode == "lines" and lm.lower and lm.vocab.chars == ["\n"] + [chr(c) for c in range(97, 123)]
     assert resolve_model("dinos").name == "dinos.npz"
+
+
+@pytest.mark.parametrize("make, error, says", [
+    (lambda: CharModel(5, hidden=2.7), TypeError, "hidden must be a whole number, got 2.7"),   # was 2 units
+    (lambda: CharModel(5, layers=True), TypeError, "layers must be a whole number, got True"),
+    (lambda: CharModel("5"), TypeError, "vocab_size must be a whole number, got '5'"),
+    (lambda: CharModel(5, embed=-1), ValueError, "embed must be at least 1, got -1"),
+    (lambda: CharModel(5, forget_bias=float("nan")), ValueError, "forget_bias must be a finite number"),
+    (lambda: LanguageModel(CharModel(5, hidden=4), Vocabulary.from_text("abc\n")), ValueError,
+     "the model reads 5 characters but the vocabulary has 4"),                # sampled through the wrong table
+    (lambda: LanguageModel(CharModel(3, hidden=4), Vocabulary.from_text("abc")), ValueError,
+     "the vocabulary has no '\\\\n'"),
+    (lambda: LanguageModel(CharModel(4, hidden=4), Vocabulary.from_text("abc\n"), mode="bogus"), ValueError,
+     "mode must be one of lines, stream, got 'bogus'"),
+])
+def test_a_model_that_cannot_work_is_refused_when_built(make, error, says):
+    with pytest.raises(error, match=says):
+        make()
+
+
+def test_a_checkpoint_whose_vocabulary_lacks_the_line_end_is_refused_on_load(tmp_path):
+    lm = LanguageModel(CharModel(3, hidden=4, rng=np.random.default_rng(0)), Vocabulary.from_text("ab\n"))
+    arrays, meta = lm.to_checkpoint()
+    meta["vocab"] = Vocabulary.from_text("abc").to_json()           # the right size, but no '\n'
+    save_checkpoint(tmp_path / "m.npz", arrays, meta)
+    with pytest.raises(UserError, match=r"m.npz has an inconsistent text model \(the vocabulary has no"):
+        load_model(tmp_path / "m.npz")

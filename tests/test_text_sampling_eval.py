@@ -11,7 +11,7 @@ import pytest
 from seqlab.errors import UserError
 from seqlab.text.evaluate import evaluate_file, evaluate_text
 from seqlab.text.model import CharModel, LanguageModel
-from seqlab.text.sampling import generate, next_distribution, novelty, sample_lines
+from seqlab.text.sampling import beam_search, generate, next_distribution, novelty, sample_lines
 from seqlab.text.vocab import Vocabulary
 
 
@@ -70,10 +70,20 @@ def test_prefix_is_normalised_and_unknown_characters_are_errors():
         generate(lm, 1, temperature=0)
     with pytest.raises(UserError, match="top-k"):
         generate(lm, 1, top_k=0)
-    with pytest.raises(UserError, match="number of samples must be at least 1, got -1"):
+    with pytest.raises(UserError, match="number of samples must be between 1 and 100,000, got -1"):
         generate(lm, -1)                                  # checked before anything is allocated
-    with pytest.raises(UserError, match="maximum length must be at least 1, got -2"):
+    with pytest.raises(UserError, match="maximum length must be between 1 and 1,000,000, got -2"):
         generate(lm, 2, max_len=-2)
+    with pytest.raises(UserError, match="maximum length must be between 1 and 1,000,000, got 2.5"):
+        generate(lm, 2, max_len=2.5)
+    with pytest.raises(UserError, match="times the maximum length 1,000 is 20,000,000 characters"):
+        generate(lm, 20_000, max_len=1000)
+    with pytest.raises(UserError, match="temperature must be a positive number, got '1'"):
+        generate(lm, 1, temperature="1")
+    with pytest.raises(UserError, match="top-k must be a whole number of at least 1, got 2.5"):
+        generate(lm, 1, top_k=2.5)
+    with pytest.raises(UserError, match="beam width must be between 1 and 1,000, got 2.5"):
+        beam_search(lm, "", 5, 2.5)
 
 
 def test_max_len_caps_samples_and_novelty_counts_new_lines():

@@ -13,14 +13,24 @@ from seqlab.engine.activations import softmax
 from seqlab.errors import UserError
 
 
+def is_number(x) -> bool:
+    """A real number that is not a bool (True would pass for 1)."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def is_whole(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
 def check_options(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> None:
-    """UserError for a temperature < 0 (0 means the most likely), a top-k < 1 or a top-p outside (0, 1]."""
-    if not np.isfinite(temperature) or temperature < 0:
-        raise UserError(f"temperature must be a number >= 0, got {temperature}")
-    if top_k is not None and top_k < 1:
-        raise UserError(f"top-k must be at least 1, got {top_k}")
-    if top_p is not None and not 0.0 < top_p <= 1.0:
-        raise UserError(f"top-p must be in (0, 1], got {top_p}")
+    """UserError for a temperature < 0 (0 means the most likely), a top-k < 1 or a top-p outside (0, 1];
+    also for values that are not numbers (a NaN temperature would pick symbol 0 every time)."""
+    if not is_number(temperature) or not np.isfinite(temperature) or temperature < 0:
+        raise UserError(f"temperature must be a number >= 0, got {temperature!r}")
+    if top_k is not None and (not is_whole(top_k) or top_k < 1):
+        raise UserError(f"top-k must be a whole number of at least 1, got {top_k!r}")
+    if top_p is not None and (not is_number(top_p) or not 0.0 < top_p <= 1.0):
+        raise UserError(f"top-p must be in (0, 1], got {top_p!r}")
 
 
 def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
@@ -42,6 +52,9 @@ def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
 def next_distribution(log_probs: np.ndarray, temperature: float = 1.0, top_k: int | None = None,
                       top_p: float | None = None) -> np.ndarray:
     """log_probs (B, V) -> probabilities (B, V) after the temperature (> 0), the top k and the top p."""
+    check_options(temperature, top_k, top_p)
+    if temperature == 0:
+        raise UserError("temperature 0 has no distribution: it takes the most likely symbol (see choose)")
     z = log_probs / temperature
     if top_k is not None and top_k < z.shape[1]:
         # The k-th largest value of each row; everything below it is removed (ties at the cut are kept).
@@ -63,7 +76,8 @@ def draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def choose(log_probs: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
-    """The next symbol of each row of log_probs (B, V): ids (B,). Temperature <= 0: argmax, rng untouched."""
-    if temperature <= 0:
+    """The next symbol of each row of log_probs (B, V): ids (B,). Temperature 0: argmax, rng untouched."""
+    check_options(temperature, top_k, top_p)
+    if temperature == 0:
         return np.argmax(log_probs, axis=1)
     return draw(next_distribution(log_probs, temperature, top_k, top_p), rng)

@@ -23,8 +23,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from seqlab.text.model import load_model
 
-    check_counts(args)
     lm = load_model(args.model)
+    check_counts(args, lm)
     names = draw(lm, args)
     for s in names:
         print(s.capitalize())

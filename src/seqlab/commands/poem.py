@@ -13,6 +13,7 @@ from seqlab.errors import UserError
 
 QUESTION = "Write the beginning of your poem, the Shakespeare machine will complete it. Your input is: "
 MAX_EXTRA = 400  # how far past --length the completion may run while looking for the end of a line
+MAX_LENGTH = 100_000  # characters of a poem: a typo's 10**9 is an error, not hours of sampling
 
 
 def register(subparsers) -> None:
@@ -93,8 +94,8 @@ def run(args) -> int:
     from seqlab.text.model import load_model
     from seqlab.text.sampling import check_options
 
-    if args.length < 1:
-        raise UserError(f"--length must be at least 1, got {args.length}")
+    if not 1 <= args.length <= MAX_LENGTH:
+        raise UserError(f"--length must be between 1 and {MAX_LENGTH:,}, got {args.length}")
     check_beam(args.beam)
     check_options(args.temperature, args.top_k, args.length, args.top_p)
     if args.prompt_file is not None and args.prompt is not None:

@@ -66,19 +66,18 @@ def read_prompt_file(path: str) -> str:
 
 
 def check_beam(beam: int | None) -> None:
-    from seqlab.errors import UserError
+    from seqlab.text import sampling
 
-    if beam is not None and beam < 1:
-        raise UserError(f"--beam must be at least 1, got {beam}")
+    if beam is not None:
+        sampling.check_beam(beam, "--beam")
 
 
-def check_counts(args) -> None:
-    """-n and --max-len of `add_sampling_options`, named as the user typed them."""
-    from seqlab.errors import UserError
+def check_counts(args, lm) -> None:
+    """-n and --max-len of `add_sampling_options` for the model `lm`, named as the user typed them."""
+    from seqlab.text import sampling
 
-    for flag, value in (("-n", args.n), ("--max-len", args.max_len)):
-        if value is not None and value < 1:
-            raise UserError(f"{flag} must be at least 1, got {value}")
+    sampling.check_length(_max_len(lm, args), "--max-len")
+    sampling.check_count(args.n, _max_len(lm, args), ("-n", "--max-len"))
 
 
 def draw(lm, args) -> list[str]:
@@ -165,8 +164,8 @@ def run(args) -> int:
         args.prefix = read_prompt_file(args.prompt_file)
     if args.n is None:
         args.n = 1 if args.beam else 5
-    check_counts(args)
     lm = load_model(args.model)
+    check_counts(args, lm)
     if args.beam:
         lines = _beam_lines(lm, args)
     elif not args.no_stream:

@@ -8,19 +8,23 @@ import numpy as np
 def numerical_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """(f(x + ε·e_k) − f(x − ε·e_k)) / 2ε for every entry k of x, changing x in place and restoring it.
 
-    f takes no arguments and returns a float that depends on x.
+    f takes no arguments and returns a float that depends on x. x may be any writable float view (a
+    transpose, a slice): its entries are changed where they are, not in a copy.
     """
-    grad = np.zeros_like(x, dtype=np.float64)
-    flat = x.reshape(-1)
-    gflat = grad.reshape(-1)
-    for k in range(flat.size):
-        old = flat[k]
-        flat[k] = old + eps
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a float array (float64 for a gradient check), got "
+                        f"{getattr(x, 'dtype', type(x).__name__)}")
+    if not x.flags.writeable:
+        raise ValueError("x must be writable: the check changes its entries in place")
+    grad = np.zeros(x.shape, np.float64)
+    for k in np.ndindex(x.shape):
+        old = x[k]
+        x[k] = old + eps
         plus = f()
-        flat[k] = old - eps
+        x[k] = old - eps
         minus = f()
-        flat[k] = old
-        gflat[k] = (plus - minus) / (2 * eps)
+        x[k] = old
+        grad[k] = (plus - minus) / (2 * eps)
     return grad
 
 

@@ -33,6 +33,8 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray, mask: np.ndar
     mask = np.asarray(mask)
     if mask.shape != (N,):
         raise ValueError(f"mask must have shape ({N},), got {mask.shape}")
+    if mask.dtype != bool and not np.isin(mask, (0, 1)).all():   # a 2 or a -1 would weight the loss, silently
+        raise ValueError("mask must be bool or 0/1, one entry a row")
     m = mask.astype(logits.dtype)
     dlogits *= m[:, None]
     return float((nll * m).sum()), int(np.count_nonzero(mask)), dlogits

@@ -49,6 +49,8 @@ class LSTM(Recurrent):
                  recurrent_activation: str = "sigmoid", forget_bias: float = 0.0):
         super().__init__(input_size, hidden_size, dtype=dtype, rng=rng, recurrent_activation=recurrent_activation)
         H = self.hidden_size
+        if not np.isfinite(forget_bias):   # NaN would make every output NaN, silently
+            raise ValueError(f"forget_bias must be a finite number, got {forget_bias}")
         self.params["b"][H:2 * H] = forget_bias
         self._init_grads()
 

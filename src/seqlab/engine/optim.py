@@ -6,6 +6,8 @@ Bidirectional, models); parameters are visited in a fixed order, so optimizer st
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -75,8 +77,25 @@ def _grad_arrays(layers) -> list[np.ndarray]:
     return [g for _, g in pairs] if flat is None else [flat]
 
 
+def _check(name: str, value, ok, want: str) -> float:
+    """float(value), or ValueError naming the setting: a negative clip limit or a β of 1 gives gradients or
+    parameters that are silently wrong (reversed, or NaN after one step)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, (str, bytes)) or not (math.isfinite(v) and ok(v)):
+        raise ValueError(f"{name} must be {want}, got {value!r}")
+    return v
+
+
+def _positive(name: str, value) -> float:
+    return _check(name, value, lambda v: v > 0, "a positive number")
+
+
 def clip_by_value(layers, max_value: float) -> None:
     """Clips every gradient entry to [−max_value, max_value] in place (the course's `clip`)."""
+    max_value = _positive("max_value", max_value)
     for g in _grad_arrays(layers):
         np.clip(g, -max_value, max_value, out=g)
 
@@ -89,6 +108,7 @@ def global_norm(layers) -> float:
 
 def clip_by_global_norm(layers, max_norm: float) -> float:
     """Scales all gradients by max_norm/‖g‖ when their joint norm ‖g‖ exceeds max_norm. Returns ‖g‖ before."""
+    max_norm = _positive("max_norm", max_norm)
     norm = global_norm(layers)
     if norm > max_norm:
         scale = max_norm / (norm + 1e-12)
@@ -125,7 +145,7 @@ class SGD:
     def __init__(self, layers, lr: float = 0.01):
         self.flat = flatten(layers)   # one update over all parameters (see Adam)
         self.params = parameters(layers)
-        self.lr = float(lr)
+        self.lr = _positive("lr", lr)
 
     def step(self) -> None:
         for p, g in [self.flat] if self.flat is not None else self.params:
@@ -150,7 +170,9 @@ class Adam:
     def __init__(self, layers, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.flat = flatten(layers)
         self.params = parameters(layers)
-        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.lr, self.eps = _positive("lr", lr), _positive("eps", eps)
+        self.beta1, self.beta2 = (_check(name, b, lambda v: 0 <= v < 1, "in [0, 1)")
+                                  for name, b in (("beta1", beta1), ("beta2", beta2)))
         self.t = 0
         if self.flat is None:
             self.m = [np.zeros_like(p) for p, _ in self.params]
@@ -175,8 +197,11 @@ class Adam:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        if len([k for k in state if k.startswith("m.")]) != len(self.m):
-            raise ValueError("optimizer state does not match the model's parameters")
+        want = {"t", *(f"{a}.{k}" for k in range(len(self.m)) for a in "mv")}
+        if set(state) != want or any(np.shape(state[f"{a}.{k}"]) != m.shape
+                                     for k, m in enumerate(self.m) for a in "mv"):
+            raise ValueError("optimizer state does not match the model's parameters: expected t and m.k, v.k "
+                             f"of shapes {[m.shape for m in self.m]}")
         self.t = int(state["t"])
         for k in range(len(self.m)):
             self.m[k][...] = state[f"m.{k}"]

@@ -10,6 +10,7 @@ vocabulary, the normalisation (lower-casing), the corpus mode ("lines" or "strea
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from seqlab import engine
 from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, init, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
-from seqlab.engine.base import check_ids, load_named_arrays, named_arrays
+from seqlab.engine.base import check_ids, load_named_arrays, named_arrays, sizes
 from seqlab.errors import UserError
 from seqlab.text.train_config import CELLS as CELL_NAMES
 from seqlab.text.train_config import MODES
@@ -49,9 +50,13 @@ class CharModel:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         if not (0.0 <= dropout < 1.0 and 0.0 <= weight_drop < 1.0):
             raise ValueError(f"dropout and weight_drop must be in [0, 1), got {dropout} and {weight_drop}")
-        if int(vocab_size) < 2 or int(hidden) < 1 or int(layers) < 1 or int(embed) < 0:
-            raise ValueError(f"need vocab_size >= 2, hidden >= 1, layers >= 1, embed >= 0; got "
-                             f"{vocab_size}, {hidden}, {layers}, {embed}")
+        sizes(vocab_size=vocab_size, hidden=hidden, layers=layers)   # whole numbers: hidden=2.7 was 2
+        if embed != 0:
+            sizes(embed=embed)
+        if vocab_size < 2:
+            raise ValueError(f"vocab_size must be at least 2, got {vocab_size}")
+        if not math.isfinite(forget_bias):
+            raise ValueError(f"forget_bias must be a finite number, got {forget_bias}")
         rng = rng if rng is not None else np.random.default_rng()
         self.vocab_size, self.cell, self.hidden = int(vocab_size), cell, int(hidden)
         self.num_layers, self.dropout, self.embed = int(layers), float(dropout), int(embed)
@@ -190,6 +195,15 @@ class LanguageModel:
     training_lines: frozenset[str] | None = None
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if self.model.vocab_size != self.vocab.size:
+            raise ValueError(f"the model reads {self.model.vocab_size} characters but the vocabulary has "
+                             f"{self.vocab.size}; expected the vocabulary the model was trained with")
+        if START not in self.vocab.char_to_ix:
+            raise ValueError("the vocabulary has no '\\n', which starts and ends every line a model reads")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+
     def normalize(self, text: str) -> str:
         return normalize(text, lower=self.lower)
 
@@ -248,7 +262,10 @@ class LanguageModel:
             raise UserError(f"{source} has an inconsistent text model (mode {mode!r}, "
                             f"{vocab.size} characters for {model.vocab_size} outputs)")
         finite_or_refuse(weights, source)
-        return cls(model, vocab, lower, mode, lines, meta)
+        try:
+            return cls(model, vocab, lower, mode, lines, meta)
+        except ValueError as exc:           # a vocabulary without '\n'
+            raise UserError(f"{source} has an inconsistent text model ({exc})") from None
 
 
 def _check_config(config, weights: dict) -> None:

@@ -16,14 +16,37 @@ from seqlab.errors import UserError
 from seqlab.sampling import next_distribution
 from seqlab.text.model import START, LanguageModel
 
+# What one call may ask for: far above real use (`names -n 1000` takes a tenth of a second), low enough that a
+# typo such as -n 1000000000 is an error rather than an allocation of hundreds of gigabytes.
+MAX_SAMPLES = 100_000       # samples drawn side by side
+MAX_LEN = 1_000_000         # characters of one sample (a poem's length)
+MAX_CHARS = 10_000_000      # samples x length: generate()'s buffer, 80 MB of int64
+MAX_BEAM = 1_000
+
 
 def check_options(temperature: float, top_k: int | None, max_len: int, top_p: float | None = None) -> None:
-    """UserError for a temperature <= 0, a top-k < 1, a top-p outside (0, 1] or a max length < 1."""
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise UserError(f"temperature must be a positive number, got {temperature}")
+    """UserError for a temperature <= 0, a top-k < 1, a top-p outside (0, 1] or a max length outside
+    [1, MAX_LEN]."""
+    if not sampling.is_number(temperature) or not np.isfinite(temperature) or temperature <= 0:
+        raise UserError(f"temperature must be a positive number, got {temperature!r}")
     sampling.check_options(temperature, top_k, top_p)
-    if max_len < 1:
-        raise UserError(f"the maximum length must be at least 1, got {max_len}")
+    check_length(max_len)
+
+
+def check_length(max_len: int, name: str = "the maximum length") -> None:
+    if not sampling.is_whole(max_len) or not 1 <= max_len <= MAX_LEN:
+        raise UserError(f"{name} must be between 1 and {MAX_LEN:,}, got {max_len}")
+
+
+def check_count(n: int, max_len: int, names: tuple[str, str] = ("the number of samples", "the maximum length"),
+                ) -> None:
+    """UserError for n outside [1, MAX_SAMPLES] or n x max_len above MAX_CHARS; `names` as the caller's
+    user typed them (flags on the command line)."""
+    if not sampling.is_whole(n) or not 1 <= n <= MAX_SAMPLES:
+        raise UserError(f"{names[0]} must be between 1 and {MAX_SAMPLES:,}, got {n}")
+    if n * max_len > MAX_CHARS:
+        raise UserError(f"{names[0]} {n:,} times {names[1]} {max_len:,} is {n * max_len:,} characters; "
+                        f"expected at most {MAX_CHARS:,} (fewer samples, or shorter ones)")
 
 
 def _read_prefix(lm: LanguageModel, prefix: str, n: int):
@@ -50,8 +73,7 @@ def sample_steps(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: in
     Bad options and prefixes are UserErrors raised by this call itself, before any step is taken.
     """
     check_options(temperature, top_k, max_len, top_p)   # bad options fail here, before the first step
-    if n < 1:
-        raise UserError(f"the number of samples must be at least 1, got {n}")
+    check_count(n, max_len)
     rng = rng if rng is not None else np.random.default_rng(seed)
     last, states = _read_prefix(lm, prefix, n)
     return _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline)
@@ -103,6 +125,11 @@ def stream(lm: LanguageModel, *, prefix: str = "", max_len: int = 100, **options
         yield lm.vocab.chars[int(nxt[0])]
 
 
+def check_beam(beam: int, name: str = "--beam") -> None:
+    if not sampling.is_whole(beam) or not 1 <= beam <= MAX_BEAM:
+        raise UserError(f"{name} must be between 1 and {MAX_BEAM:,}, got {beam}")
+
+
 def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: int = 4, *,
                 stop_at_newline: bool | None = None, min_len: int = 0) -> list[tuple[str, float]]:
     """The likeliest continuations of `prefix` found by a beam of `beam`: (text, log-probability), best first.
@@ -114,16 +141,17 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
     ended continuation is likelier than every open one (log-probabilities only fall). Deterministic: ties
     go to the lower index. With beam >= V^(max_len - 1) it is exhaustive (the most likely of all V^max_len).
     """
-    if beam < 1:
-        raise UserError(f"the beam width must be at least 1, got {beam}")
-    if max_len < 1:
-        raise UserError(f"the maximum length must be at least 1, got {max_len}")
+    check_beam(beam, "the beam width")
+    check_length(max_len)
     if stop_at_newline is None:
         stop_at_newline = lm.mode == "lines"
     last, states = _read_prefix(lm, prefix, 1)
     scores = np.zeros(1)
-    seqs: list[list[int]] = [[]]
-    ended: list[tuple[float, list[int]]] = []
+    # the kept continuations as back-pointers: after step t, kept row r ends with chosen[t][r] and continues
+    # row parent[t][r] of step t - 1 (copying each kept list every step made a long search quadratic)
+    parent: list[list[int]] = []
+    chosen: list[list[int]] = []
+    ended: list[tuple[float, int, int, int | None]] = []   # (log-probability, step, row before it, last id)
     V = lm.vocab.size
     for t in range(max_len):
         cand = (scores[:, None] + last).ravel()                          # (k·V,)
@@ -133,7 +161,7 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
             row, ch = divmod(j, V)
             if stop_at_newline and ch == lm.start_id and t + 1 >= min_len:
                 if rank < beam:
-                    ended.append((float(cand[j]), seqs[row] + [ch]))
+                    ended.append((float(cand[j]), t - 1, row, ch))
             elif len(keep_rows) < beam:
                 keep_rows.append(row)
                 keep_ids.append(ch)
@@ -141,16 +169,24 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
             rank += 1
             if len(keep_rows) == beam and rank >= beam:
                 break
-        if not keep_rows or (ended and max(s for s, _ in ended) >= keep_scores[0]):
+        if not keep_rows or (ended and max(e[0] for e in ended) >= keep_scores[0]):
             break
-        seqs = [seqs[r] + [c] for r, c in zip(keep_rows, keep_ids)]
+        parent.append(keep_rows)
+        chosen.append(keep_ids)
         scores = np.array(keep_scores)
         if t + 1 < max_len:
             last, states = lm.model.step(np.array(keep_ids), _take(states, np.array(keep_rows)))
     else:
-        ended += [(float(s), q) for s, q in zip(scores, seqs)]
+        ended += [(float(s), max_len - 1, r, None) for r, s in enumerate(scores)]
     ended.sort(key=lambda e: -e[0])                                      # stable: earlier first on ties
-    return [(lm.vocab.decode(np.array(q, np.int64)), s) for s, q in ended]
+
+    def ids(step: int, row: int, last_id: int | None) -> np.ndarray:
+        out = [] if last_id is None else [last_id]
+        for s in range(step, -1, -1):
+            out.append(chosen[s][row])
+            row = parent[s][row]
+        return np.array(out[::-1], np.int64)
+    return [(lm.vocab.decode(ids(step, row, c)), s) for s, step, row, c in ended]
 
 
 def sample_lines(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
