@@ -8,7 +8,7 @@ their ratio are printed. With --device cuda the torch side is cuDNN on the GPU, 
         [--vocab V] [--hidden H] [--layers L] [--batch-size B] [--seq-len S] [--threads N]
 
 poem: the bundled Shakespeare model's recipe (seqlab.pretrained.shakespeare_recipe: embedding 64, 2 × LSTM(256),
-dropout 0.5, 32 streams × 100 steps, vocabulary 38). tiny-shakespeare: the same network on tiny-shakespeare's
+dropout 0.2, 32 streams × 100 steps, vocabulary 38). tiny-shakespeare: the same network on tiny-shakespeare's
 65 characters. The other flags change the recipe's shapes.
 """
 

@@ -72,10 +72,25 @@ def test_bench_refuses_threads_below_1(capsys):
      "is also a file this command reads"),
     (lambda d: ["jazz", "--train", str(d / "tune.mid"), "--save-model", str(d / "notes.txt")],
      "notes.txt exists and is not a seqlab checkpoint"),
+    # the figures, pages and sounds: explore's -o, and the files written beside an output
+    (lambda d: ["explore", "sampling", "dinos", "-o", str(d / "notes.png")], "notes.png exists and is not a PNG image"),
+    (lambda d: ["explore", "gradients", "-o", str(d / "notes.svg")], "notes.svg exists and is not an SVG image"),
+    (lambda d: ["explore", "cells", "dinos", str(d / "page.html"), "-o", str(d / "page.html")],
+     "page.html is also a file this command reads"),
+    (lambda d: ["explore", "cells", "dinos", str(d / "names.txt"), "-o", str(d / "notes.html")],
+     "notes.html exists and is not an HTML page"),
+    (lambda d: ["explore", "cells", "dinos", str(d / "names.txt"), "-o", str(d / "c.html"), "--png"],
+     "c.png exists and is not a PNG image"),
+    (lambda d: ["train", str(d / "names.txt"), "-o", str(d / "notes.npz"), "--steps", "1"],
+     "notes.loss.png, written beside -o"),
+    (lambda d: ["jazz", "-o", str(d / "solo.mid"), "--measures", "1", "--wav"],
+     "solo.wav, written beside -o"),
 ])
 def test_no_command_writes_over_its_input_or_a_file_of_another_kind(capsys, tmp_path, make_argv, says):
     files = {"names.txt": b"ab\nba\n", "notes.txt": b"my notes\n", "tune.mid": b"MThd not really",
-             "m.npz": b"PK not really"}
+             "m.npz": b"PK not really", "notes.png": b"my notes\n", "notes.svg": b"<p>not svg</p>",
+             "page.html": b"<!DOCTYPE html><p>ab\n", "notes.html": b"my notes\n", "c.png": b"my notes\n",
+             "notes.loss.png": b"my notes\n", "solo.wav": b"my notes\n"}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     argv = make_argv(tmp_path)

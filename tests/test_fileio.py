@@ -10,7 +10,7 @@ import pytest
 
 from seqlab.checkpoint import is_checkpoint, save_checkpoint
 from seqlab.errors import UserError
-from seqlab.fileio import atomic_output, check_output_file, write_bytes_atomic
+from seqlab.fileio import atomic_output, check_output_by_suffix, check_output_file, write_bytes_atomic
 
 
 def test_written_file_has_the_usual_permissions(tmp_path):
@@ -59,3 +59,20 @@ def test_only_files_of_the_kind_written_are_replaced(tmp_path):
         check_output_file(ok, replaceable=is_checkpoint, kind="a seqlab checkpoint")
     assert notes.read_text() == "my notes\n"
 
+
+
+@pytest.mark.parametrize("name, head", [
+    ("a.png", b"\x89PNG\r\n\x1a\n\0\0"), ("a.svg", b'<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg xmlns="x">'),
+    ("a.html", b"\n<!DOCTYPE html>\n<html>"), ("a.htm", b"<HTML><body>"), ("a.wav", b"RIFF\0\0\0\0WAVEfmt "),
+])
+def test_a_figure_page_or_sound_of_its_kind_is_replaceable_and_nothing_else(tmp_path, name, head):
+    path = tmp_path / name
+    path.write_bytes(head)
+    check_output_by_suffix(path, "-o")                      # seqlab's own earlier output: replaced
+    path.write_bytes(b"my notes\n")
+    with pytest.raises(UserError, match=f"-o .*{name} exists and is not an? "):
+        check_output_by_suffix(path, "-o")
+    with pytest.raises(UserError, match=f"{name}, written beside -o x, exists"):
+        check_output_by_suffix(path, "--wav", beside="-o x")
+    (tmp_path / "empty.png").write_bytes(b"")
+    check_output_by_suffix(tmp_path / "empty.png", "-o")    # an empty file holds nothing to lose

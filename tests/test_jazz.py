@@ -201,6 +201,9 @@ def test_cli_trains_on_the_dataset_by_name(tmp_path, metheny_path, capsys):
     (lambda d: (d / "m.mid").write_bytes(_smf(_track([(i, 1, 60 + i) for i in range(8)], 0))),
      ["--train", "{d}/m.mid"], "no chords"),
     (lambda d: None, ["--measures", "0"], "--measures"),
+    (lambda d: None, ["--changes", "blues", "--measures", "4"], "--measures is the length over the model's own"),
+    (lambda d: None, ["--choruses", "2", "--measures", "4"], "give --measures N or --choruses N"),   # was ignored
+    (lambda d: (d / "x.png").write_text("my notes"), ["--png"], "x.png, written beside -o"),
     (lambda d: None, ["--temperature", "-1"], "--temperature"),
     (lambda d: None, ["--start", "4"], "only applies with --train"),
     (lambda d: None, ["-o", "{d}/no/such/dir/x.mid"], "does not exist"),

@@ -122,6 +122,17 @@ def test_sampling_sizes_beyond_any_use_are_refused(capsys, argv, message):
     _fails(capsys, argv, message)
 
 
+def test_a_beam_that_finishes_fewer_than_asked_says_so(capsys):
+    from seqlab.text.model import load_model
+    from seqlab.text.sampling import beam_search
+
+    found = beam_search(load_model("dinos"), "", 100, 3)
+    assert main(["sample", "dinos", "--beam", "3", "-n", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [t.rstrip("\n") for t, _ in found] and len(found) < 3
+    assert f"the beam found {len(found)} of the -n 3 asked for" in err
+
+
 def test_names_works_offline_from_the_bundled_model(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("SEQLAB_HOME", str(tmp_path / "empty-cache"))   # no datasets needed
     assert main(["names", "-n", "6", "--seed", "0"]) == 0

@@ -130,6 +130,20 @@ def test_bundled_dinos_model_resolves_by_name():
     assert resolve_model("dinos").name == "dinos.npz"
 
 
+def test_bundled_models_by_name_text_and_jazz(monkeypatch, tmp_path):
+    from seqlab.music.bundle import default_path, load_bundle
+
+    assert bundled_models("char-model") == ["dinos", "shakespeare"]     # what `sample`'s error may suggest
+    assert "jazz" in bundled_models()
+    with pytest.raises(UserError, match=r"\(dinos, shakespeare\)$"):
+        load_model("no-such-model")
+    monkeypatch.chdir(tmp_path)
+    named, default = load_bundle("jazz"), load_bundle()                  # `seqlab jazz --model jazz`
+    assert named.vocab == default.vocab and named.info == default.info and default_path().name == "jazz.npz"
+    with pytest.raises(UserError, match="jazz2"):
+        load_bundle("jazz2")
+
+
 @pytest.mark.parametrize("make, error, says", [
     (lambda: CharModel(5, hidden=2.7), TypeError, "hidden must be a whole number, got 2.7"),   # was 2 units
     (lambda: CharModel(5, layers=True), TypeError, "layers must be a whole number, got True"),

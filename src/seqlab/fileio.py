@@ -88,6 +88,31 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
+# What seqlab's figures, pages and audio begin with: a file of one of these kinds may be replaced by a new one
+# of its kind; a user's other file of the same name is left as it is (check_output_file).
+_KINDS = {
+    ".png": ("a PNG image", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    ".svg": ("an SVG image", lambda head: b"<svg" in head),
+    ".html": ("an HTML page", lambda head: head.lstrip().lower().startswith((b"<!doctype html", b"<html"))),
+    ".htm": ("an HTML page", lambda head: head.lstrip().lower().startswith((b"<!doctype html", b"<html"))),
+    ".wav": ("a WAV file", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WAVE"),
+}
+
+
+def check_output_by_suffix(path: Path, flag: str, *, reads=(), beside: str | None = None) -> None:
+    """check_output_file for a figure, page or sound named by its suffix (.png, .svg, .html, .wav).
+    beside: the output whose name this file's comes from ("-o solo.mid" for solo.wav), named in the error."""
+    kind, test = _KINDS[path.suffix.lower()]
+
+    def replaceable(p: Path) -> bool:
+        with open(p, "rb") as f:
+            return test(f.read(1024))
+    if beside is not None and path.is_file() and path.stat().st_size and not replaceable(path):
+        raise UserError(f"{flag} {path}, written beside {beside}, exists and is not {kind}, so it is left as it "
+                        f"is; expected another name for {beside}, or that file moved away")
+    check_output_file(path, flag, f"out{path.suffix}", reads=reads, replaceable=replaceable, kind=kind)
+
+
 def check_output_file(path: Path, flag: str = "-o", example: str = "model.npz", *, reads=(),
                       replaceable=None, kind: str = "") -> None:
     """UserError unless `path` names a file that can be written: not a folder, in a folder that exists and

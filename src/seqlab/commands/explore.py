@@ -57,12 +57,14 @@ def _register_gradients(sub) -> None:
     p.add_argument("--scale", type=float, default=1.0, metavar="S",
                    help="multiply the recurrent weights by S (3 shows gradients exploding) (%(default)s)")
     p.add_argument("--model", metavar="MODEL", help="a trained text model (path or bundled name) instead")
-    p.add_argument("--text", metavar="FILE", help="the text the model reads (with --model)")
+    p.add_argument("--text", metavar="FILE", help="the text the model reads (with --model): a UTF-8 file or a "
+                                                  "dataset name (shakespeare, dinos, tinyshakespeare)")
     _common(p, "write the figure to FILE (.png or .svg)")
     p.set_defaults(func=run_gradients)
 
 
 def run_gradients(args) -> int:
+    from seqlab.data import resolve_corpus
     from seqlab.errors import UserError
     from seqlab.explore import gradients as G
     from seqlab.explore.figures import check_output, save_figure
@@ -70,13 +72,14 @@ def run_gradients(args) -> int:
 
     if (args.model is None) != (args.text is None):
         raise UserError("--model and --text go together: a trained model and the text it reads")
-    out = check_output(args.output, (".png", ".svg")) if args.output else None
+    text = resolve_corpus(args.text, suffix=".txt") if args.text else None
+    out = check_output(args.output, (".png", ".svg"), reads=(args.model, text)) if args.output else None
     if args.model:
         from seqlab.explore.models import load_text_model
         from seqlab.text.corpus import read_text
 
         lm = load_text_model(args.model)
-        result = G.text_gradient_norms(lm, read_text(args.text), steps=args.steps, batch=args.batch,
+        result = G.text_gradient_norms(lm, read_text(text), steps=args.steps, batch=args.batch,
                                        seed=args.seed)
         title = f"Gradient reaching back through {args.model} on {args.text}"
     else:
@@ -167,7 +170,8 @@ def _register_cells(sub) -> None:
                     "line_position, word_start, vowel. -o writes one self-contained HTML page with the text "
                     "coloured by the best cell of each feature, and the gates' saturation.")
     _model_argument(p)
-    p.add_argument("text", metavar="TEXT", help="UTF-8 text file for the model to read")
+    p.add_argument("text", metavar="TEXT", help="UTF-8 text file for the model to read, or a dataset name "
+                                                "(shakespeare, dinos, tinyshakespeare)")
     p.add_argument("--feature", metavar="NAME", help="only this feature (quote, paren, line_position, "
                                                      "word_start, vowel)")
     p.add_argument("--cell", metavar="L:K", help="show cell K of layer L (counted from 0) instead of the best")
@@ -184,6 +188,7 @@ def _register_cells(sub) -> None:
 def run_cells(args) -> int:
     from pathlib import Path
 
+    from seqlab.data import resolve_corpus
     from seqlab.errors import UserError
     from seqlab.explore import cells as C
     from seqlab.explore import cells_page
@@ -196,16 +201,18 @@ def run_cells(args) -> int:
     features = None if args.feature is None else C.check_features([args.feature])
     if args.top < 1 or args.max_chars < 1:
         raise UserError(f"--top and --max-chars must be at least 1, got {args.top} and {args.max_chars}")
-    out = check_output(args.output, (".html", ".htm")) if args.output else None
+    path = resolve_corpus(args.text, suffix=".txt")
+    out = check_output(args.output, (".html", ".htm"), reads=(args.model, path)) if args.output else None
     png = None
     if args.png is not None:
         if args.png == "" and out is None:
             raise UserError("--png without a file name needs -o FILE.html (it writes FILE.png beside it)")
-        png = check_output(args.png or out.with_suffix(".png"), (".png", ".svg"))
+        png = check_output(args.png or out.with_suffix(".png"), (".png", ".svg"), reads=(args.model, path),
+                           flag="--png")
     lm = load_text_model(args.model)
     if args.cell is not None:
         C.parse_cell(args.cell, lm.model)
-    text = read_text(args.text)
+    text = read_text(path)
     if len(text) > args.max_chars:
         text = text[:args.max_chars]
         if not args.json:
@@ -255,7 +262,7 @@ def run_sampling(args) -> int:
     from seqlab.explore.options import dumps, positive_floats_list
 
     temperatures = positive_floats_list(args.temperatures, "--temperatures")
-    out = check_output(args.output, (".png", ".svg")) if args.output else None
+    out = check_output(args.output, (".png", ".svg"), reads=(args.model,)) if args.output else None
     lm = load_text_model(args.model)
     result = S.temperature_report(lm, args.prefix, temperatures, top=args.top, length=args.length,
                                   seed=args.seed)

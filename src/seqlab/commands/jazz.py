@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--temperature", type=float, default=0.0, metavar="T",
                    help="0 takes the most likely value at every step, like the course (default); "
                         "T > 0 samples from softmax(logits / T)")
-    p.add_argument("--measures", type=int, default=16, metavar="N",
+    p.add_argument("--measures", type=int, metavar="N",
                    help="length of the solo over the model's own chords (default: 16; written changes "
                         "last --choruses times their length instead)")
     p.add_argument("--wav", action="store_true",
@@ -69,7 +69,7 @@ def register(subparsers) -> None:
     c.add_argument("--primer", metavar="FILE.mid",
                    help="open the solo with the first two measures of this melody; the model continues it")
     p.add_argument("--model", metavar="FILE.npz", help="a jazz model saved by --save-model (default: the "
-                                                          "bundled one)")
+                                                          "bundled one, also named jazz)")
     t = p.add_argument_group("training on another file")
     t.add_argument("--train", metavar="MIDI", help="train a new model on this MIDI file first (or on the "
                                                     "dataset metheny, the course's file)")
@@ -94,8 +94,14 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> Path:
-    if not 1 <= args.measures <= 1000:
-        raise UserError(f"--measures must be between 1 and 1000, got {args.measures}")
+    if args.measures is not None:   # it used to be ignored, silently, beside written changes or --choruses
+        if args.chords is not None or args.chords_file is not None or args.changes is not None:
+            raise UserError("--measures is the length over the model's own chords; written changes last "
+                            "their own length times --choruses N")
+        if args.choruses is not None:
+            raise UserError("give --measures N or --choruses N over the model's own chords, not both")
+        if not 1 <= args.measures <= 1000:
+            raise UserError(f"--measures must be between 1 and 1000, got {args.measures}")
     if not args.temperature >= 0:
         raise UserError(f"--temperature must be 0 (argmax) or positive, got {args.temperature}")
     if args.epochs < 1:
@@ -107,7 +113,7 @@ def _check(args) -> Path:
     if args.train and args.model:
         raise UserError("--model and --train exclude each other: load a model or train one")
     from seqlab.checkpoint import is_checkpoint
-    from seqlab.fileio import check_output_file
+    from seqlab.fileio import check_output_by_suffix, check_output_file
     from seqlab.music.midi import is_midi
 
     out = Path(args.output)
@@ -117,6 +123,9 @@ def _check(args) -> Path:
     if args.save_model:   # it may be the --resume file: a continued run replaces the state it continued
         check_output_file(Path(args.save_model), "--save-model", "jazz.npz", reads=reads,
                           replaceable=is_checkpoint, kind="a seqlab checkpoint")
+    for flag, suffix in (("--wav", ".wav"), ("--png", ".png")):
+        if getattr(args, flag[2:]):
+            check_output_by_suffix(out.with_suffix(suffix), flag, reads=(*reads, args.resume), beside=f"-o {out}")
     return out
 
 
@@ -212,7 +221,8 @@ def run(args) -> int:
 
     out = _check(args)
     written = _changes(args)
-    settings = check(changes=written, choruses=args.choruses, measures=args.measures, bpm=args.bpm,
+    measures = 16 if args.measures is None else args.measures
+    settings = check(changes=written, choruses=args.choruses, measures=measures, bpm=args.bpm,
                      instrument=args.instrument, swing=args.swing, primer=args.primer,
                      temperature=args.temperature, seed=args.seed)  # all before any training or writing
     if args.train:

@@ -17,7 +17,7 @@ def register(subparsers) -> None:
                     "N lines, each ending at its first end of line; a `stream` model gives N passages of "
                     "--max-len characters. Text is printed as it is generated (the first sample character "
                     "by character, the others as each is complete) unless --no-stream. --beam K prints the "
-                    "likeliest continuation instead (the N likeliest of the beam with -n N). The count of "
+                    "likeliest continuation instead (with -n N, up to the N likeliest the beam finished). The count of "
                     "lines not in the training data goes to stderr.")
     p.add_argument("model", metavar="MODEL", help="checkpoint file or bundled model name (e.g. dinos)")
     add_sampling_options(p, n=None, max_len=None)
@@ -108,6 +108,11 @@ def _beam_lines(lm, args) -> list[str]:
     if args.n > args.beam:
         raise UserError(f"-n {args.n} is more than the beam keeps (--beam {args.beam})")
     found = beam_search(lm, args.prefix, _max_len(lm, args), args.beam)
+    if len(found) < args.n:
+        import sys
+
+        sys.stderr.write(f"the beam found {len(found)} of the -n {args.n} asked for: it stops once a finished "
+                         f"continuation is likelier than every open one\n")
     start = lm.normalize(args.prefix)
     return [start + (text[:-1] if lm.mode == "lines" and text.endswith("\n") else text)
             for text, _ in found[:args.n]]

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from seqlab.errors import UserError
-from seqlab.fileio import write_bytes_atomic
+from seqlab.fileio import check_output_by_suffix, write_bytes_atomic
 
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw):
@@ -27,8 +27,9 @@ def figure_bytes(fig, fmt: str = "png", dpi: int = 90) -> bytes:
     return buf.getvalue()
 
 
-def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
-    """UserError unless `path` ends in one of `suffixes` and its folder exists (checked before any work)."""
+def check_output(path: str | os.PathLike, suffixes: tuple[str, ...], *, reads=(), flag: str = "-o") -> Path:
+    """UserError unless `path` ends in one of `suffixes`, its folder exists and it is none of the files the
+    command `reads` nor a file of another kind (checked before any work)."""
     p = Path(path)
     if p.suffix.lower() not in suffixes:
         raise UserError(f"{p}: expected a file name ending in {' or '.join(suffixes)}")
@@ -36,6 +37,7 @@ def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
         raise UserError(f"{p}: the folder {p.parent} does not exist")
     if p.is_dir():
         raise UserError(f"{p} is a directory; expected a file name")
+    check_output_by_suffix(p, flag, reads=reads)
     return p
 
 

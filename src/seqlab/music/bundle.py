@@ -80,9 +80,10 @@ def save_bundle(path, bundle: JazzBundle, extra_arrays: dict | None = None, extr
 
 
 def load_bundle(path=None) -> JazzBundle:
-    """The bundle at `path` (the packaged model when None); UserError if it is missing or not a jazz model."""
+    """The bundle at `path` (the packaged model when None or "jazz", its name as `seqlab sample dinos` names
+    the text models, unless a file of that name exists); UserError if it is missing or not a jazz model."""
 
-    path = default_path() if path is None else Path(path)
+    path = default_path() if path is None or (path == "jazz" and not Path(path).exists()) else Path(path)
     if not path.exists() and path == default_path():
         raise UserError(f"the bundled jazz model {path} is missing; build it with `make models` or train one "
                         f"with `seqlab jazz --train MIDI`")

@@ -303,9 +303,11 @@ def _check_config(config, weights: dict) -> None:
             raise TypeError(f"{name} has dtype {a.dtype}, expected floating point")
 
 
-def bundled_models() -> list[str]:
-    """Names of the models shipped in seqlab/pretrained/ (files <name>.npz)."""
-    return sorted(p.stem for p in BUNDLED_DIR.glob("*.npz"))
+def bundled_models(kind: str | None = None) -> list[str]:
+    """Names of the models shipped in seqlab/pretrained/ (files <name>.npz); with `kind`, only those whose
+    checkpoint is of that kind ("char-model": not the jazz model)."""
+    paths = sorted(BUNDLED_DIR.glob("*.npz"))
+    return [p.stem for p in paths if kind is None or load_checkpoint(p)[1].get("kind") == kind]
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
@@ -317,7 +319,7 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
         bundled = BUNDLED_DIR / f"{name_or_path}.npz"
         if bundled.is_file():
             return bundled
-    names = ", ".join(bundled_models()) or "none installed; run `make models`"
+    names = ", ".join(bundled_models("char-model")) or "none installed; run `make models`"
     raise UserError(f"{name_or_path}: no such model file; expected a checkpoint path or a bundled model "
                     f"name ({names})")
 

@@ -61,7 +61,7 @@ from seqlab.engine import clip_by_global_norm, parameters
 from seqlab.engine.optim import global_norm
 from seqlab.errors import Diverged, UserError
 from seqlab.figures import loss_plot_path, plot_losses
-from seqlab.fileio import check_output_file
+from seqlab.fileio import check_output_by_suffix, check_output_file
 from seqlab.runlock import RunLock
 from seqlab.stopping import saving
 from seqlab.text.data import prepare_data
@@ -97,6 +97,9 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     out = Path(out)
     vocab_from = cfg.vocab_from or None if cfg is not None else None
     check_output_file(out, reads=(corpus, init, vocab_from), replaceable=is_checkpoint, kind="a seqlab checkpoint")
+    if plot:
+        check_output_by_suffix(loss_plot_path(out), "the loss plot", reads=(corpus, init, vocab_from),
+                               beside=f"-o {out}")
     lock = RunLock(out, log=log)
     if cfg is not None and cfg.devices > 1:
         from seqlab.torch_backend.distributed import world  # needs PyTorch, which is optional
