@@ -135,3 +135,13 @@ def test_changes_file(tmp_path):
     (tmp_path / "bad.txt").write_text("C | Q7\n")
     with pytest.raises(UserError, match="'Q7' in measure 2 of bad.txt"):
         read_changes(tmp_path / "bad.txt")
+
+
+def test_to_chords_refuses_what_would_make_chords_of_no_length():
+    measures = parse_changes("C7 | F")
+    for beats in (0, -4, float("nan"), True):              # 0 and -4 gave chords of zero and negative length
+        with pytest.raises(ValueError, match="beats must be a positive number"):
+            to_chords(measures, beats)
+    for bad in ([[]], [["C7"]]):                            # a ZeroDivisionError, an AttributeError
+        with pytest.raises(ValueError, match="measure 1: expected a non-empty list of ChordSymbols"):
+            to_chords(bad)

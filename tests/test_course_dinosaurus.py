@@ -241,3 +241,18 @@ def test_helpers():
 def test_print_sample_capitalises_first_character(capsys):
     dino.print_sample([20, 18, 5, 24, 0], IX_TO_CHAR)
     assert capsys.readouterr().out == "Trex\n"
+
+
+def test_bad_indices_and_clip_limits_are_refused():
+    rng = np.random.default_rng(0)
+    params = {"Wax": rng.standard_normal((5, 27)), "Waa": rng.standard_normal((5, 5)),
+              "Wya": rng.standard_normal((27, 5)), "b": np.zeros((5, 1)), "by": np.zeros((27, 1))}
+    a0 = np.zeros((5, 1))
+    dino.rnn_forward([None, 3, 4], [3, 4, 0], a0, params)
+    for bad in (-3, 1.7, 27):                 # -3 was read as a zero input, 1.7 as 1; 27 NumPy's IndexError
+        with pytest.raises(ValueError, match=r"X: expected indices in \[0, 27\) or None, got"):
+            dino.rnn_forward([None, bad, 4], [3, 4, 0], a0, params)
+    grads = {k: np.ones((2, 2)) for k in ("dWaa", "dWax", "dWya", "db", "dby")}
+    with pytest.raises(ValueError, match="maxValue must be positive, got -5"):
+        dino.clip(grads, -5)                  # set every entry to -5
+    assert all((g == 1).all() for g in grads.values())

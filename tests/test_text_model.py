@@ -169,3 +169,39 @@ def test_a_checkpoint_whose_vocabulary_lacks_the_line_end_is_refused_on_load(tmp
     save_checkpoint(tmp_path / "m.npz", arrays, meta)
     with pytest.raises(UserError, match=r"m.npz has an inconsistent text model \(the vocabulary has no"):
         load_model(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda: LinesBatches([np.array([1, 2])], 0, 0), "batch_size must be at least 1, got 0"),
+    (lambda: StreamBatches(np.arange(100) % 5, 4, 0), "seq_len must be at least 1, got 0"),   # was 1, silently
+    (lambda: StreamBatches(np.arange(100) % 5, 2.5, 10), "batch_size must be a whole number, got 2.5"),
+])
+def test_batching_refuses_sizes_below_one(make, says):
+    with pytest.raises((ValueError, TypeError), match=says):
+        make()
+
+
+def test_scoring_refuses_batch_and_chunk_sizes_below_one():
+    from seqlab.text.evaluate import lines_nll, stream_losses
+
+    lm = load_model("dinos")
+    assert lines_nll(lm, ["abc"], batch_size=1)[1] == 4
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got -1"):   # gave (0.0, 0), silently
+        lines_nll(lm, ["abc"], batch_size=-1)
+    with pytest.raises(ValueError, match="chunk must be at least 1, got -1"):
+        stream_losses(lm, lm.encode("abc"), chunk=-1)
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("hidden", 2.5, "--hidden must be a whole number, got 2.5"),         # built a model of 2 units
+    ("steps", 2.5, "--steps must be a whole number, got 2.5"),           # ran 3 steps
+    ("seed", 1.5, "--seed must be a whole number, got 1.5"),             # passed check(), then NumPy's error
+    ("lr", "0.1", "--lr must be a number, got '0.1'"),
+    ("lower", 1, "--keep-case must be true or false, got 1"),
+])
+def test_train_config_values_have_their_types(field, value, says):
+    from seqlab.text.train_config import TrainConfig
+
+    with pytest.raises(UserError, match=says):
+        TrainConfig(**{field: value}).check()
+    TrainConfig(hidden=np.int64(8), lr=1, dropout=np.float32(0.1)).check()   # NumPy numbers and ints for floats

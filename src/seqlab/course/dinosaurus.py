@@ -61,6 +61,8 @@ def update_parameters(parameters, gradients, lr):
 
 def clip(gradients, maxValue):
     """Clips dWaa, dWax, dWya, db, dby to [−maxValue, maxValue] in place; returns a dict of those five."""
+    if not maxValue > 0:   # a negative one set every entry to it
+        raise ValueError(f"maxValue must be positive, got {maxValue}")
     clipped = {}
     for key in GRAD_KEYS:
         np.clip(gradients[key], -maxValue, maxValue, out=gradients[key])
@@ -81,6 +83,9 @@ def _layers(parameters):
 
 def _one_hots(X, vocab_size):
     """Inputs as (T, 1, vocab): one-hot of each index, the zero vector for None (the course's first input)."""
+    bad = [ix for ix in X if ix is not None and not (isinstance(ix, (int, np.integer)) and 0 <= ix < vocab_size)]
+    if bad:   # -1 is how None is passed on below: a -3 became a zero input, 1.7 became 1
+        raise ValueError(f"X: expected indices in [0, {vocab_size}) or None, got {bad[0]!r}")
     ids = np.array([-1 if ix is None else ix for ix in X], np.int64)
     return one_hot(ids[:, None], vocab_size, F64)
 

@@ -19,6 +19,7 @@ players voice it.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -216,8 +217,13 @@ def builtin(name: str) -> list[list[ChordSymbol]]:
 def to_chords(measures: list[list[ChordSymbol]], beats: float = 4.0) -> list[list[Chord]]:
     """Chords per measure, offsets from the bar line: the chords of a measure share its `beats` equally;
     each carries its symbol as `name` and its voicing as `pitches`."""
+    if not (isinstance(beats, numbers.Real) and not isinstance(beats, bool) and 0 < beats < float("inf")):
+        raise ValueError(f"beats must be a positive number, got {beats!r}")   # 0 made chords of no length
     out = []
-    for symbols in measures:
+    for n, symbols in enumerate(measures, 1):
+        if not symbols or not all(isinstance(cs, ChordSymbol) for cs in symbols):
+            raise ValueError(f"measure {n}: expected a non-empty list of ChordSymbols (parse_changes' measures), "
+                             f"got {symbols!r}")
         share = beats / len(symbols)
         out.append([Chord(snap(k * share), snap(share), cs.voicing(), name=cs.text)
                     for k, cs in enumerate(symbols)])

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqlab.engine.base import sizes
+
 
 def pad_lines(encoded: list[np.ndarray], start_id: int):
     """Lines as ids (L_b,) each -> (ids_in (T, B), targets (T, B), mask (T, B) bool), T = max L_b + 1.
@@ -35,6 +37,7 @@ class LinesBatches:
     """Batches of whole lines. lines: list of ids arrays (L_i,); batch(step) -> (ids_in, targets, mask)."""
 
     def __init__(self, lines: list[np.ndarray], batch_size: int, start_id: int, seed: int = 0):
+        sizes(batch_size=batch_size)
         if not lines:
             raise ValueError("lines: expected at least one line")
         self.lines, self.start_id, self.seed = lines, int(start_id), int(seed)
@@ -65,6 +68,8 @@ class StreamBatches:
     """Truncated-BPTT batches of one long text. ids (N,); batch(step) -> (ids_in (S, B), targets (S, B), None)."""
 
     def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int):
+        # seq_len=0 used to become 1, silently; a short corpus still shortens both, below
+        sizes(batch_size=batch_size, seq_len=seq_len)
         ids = np.asarray(ids, np.int64)
         B = max(1, min(int(batch_size), (ids.size - 1) // 2))
         L = (ids.size - 1) // B                     # predictions per stream

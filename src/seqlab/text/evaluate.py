@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from seqlab.engine.base import sizes
 from seqlab.errors import UserError
 from seqlab.text.batching import pad_lines
 from seqlab.text.corpus import read_text
@@ -20,6 +21,7 @@ from seqlab.text.model import LanguageModel
 
 def lines_nll(lm: LanguageModel, lines: list[str], batch_size: int = 256) -> tuple[float, int]:
     """(summed NLL in nats, predicted characters) over `lines` (already normalised, non-empty)."""
+    sizes(batch_size=batch_size)   # a negative one scored nothing: (0.0, 0), silently
 
     encoded = [lm.vocab.encode(s) for s in lines]
     total, count = 0.0, 0
@@ -36,6 +38,7 @@ def lines_nll(lm: LanguageModel, lines: list[str], batch_size: int = 256) -> tup
 def stream_losses(lm: LanguageModel, ids: np.ndarray, chunk: int = 1000) -> np.ndarray:
     """−log p(ids[k+1] | ids[:k+1]) for each k, (N−1,) float64: ids (N,) read as one sequence, in chunks of
     `chunk` with the state carried."""
+    sizes(chunk=chunk)
     if ids.size < 2:
         raise UserError("the text needs at least 2 characters to score a stream model")
     out, states = [], None

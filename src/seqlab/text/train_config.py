@@ -8,6 +8,7 @@ its value. A new option is one line here. Light to import: the command line buil
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import Field, dataclass, field, fields
 
 from seqlab.errors import UserError
@@ -82,7 +83,12 @@ class TrainConfig:
                           metavar="N", check=AT_LEAST_1)
 
     def check(self) -> None:
-        """UserError naming the first bad value."""
+        """UserError naming the first bad value: first of the wrong type (hidden=2.5 used to build 2 units,
+        steps=2.5 to run 3), then outside its range or choices."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not _TYPES[f.type](value):
+                raise UserError(f"{flag(f)} must be {_WANT[f.type]}, got {value!r}")
         for f in fields(self):
             value, choices, check = getattr(self, f.name), f.metadata["choices"], f.metadata["check"]
             want = (f"one of {', '.join(choices)}" if choices is not None and value not in choices
@@ -98,6 +104,16 @@ class TrainConfig:
     def from_json(cls, obj: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in obj.items() if k in names})
+
+
+def _whole(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)   # NumPy's integers are Integral
+
+
+# the annotations are strings here (from __future__ import annotations)
+_TYPES = {"int": _whole, "float": lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
+          "bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str)}
+_WANT = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a string"}
 
 
 def flag(f: Field) -> str:
