@@ -78,6 +78,8 @@ def test_constructor_checks():
     (lambda: LSTM(3, True), TypeError, "hidden_size must be a whole number, got True"),
     (lambda: Dense(4, 0), ValueError, "out_features must be at least 1, got 0"),
     (lambda: Embedding(27, 2.0), TypeError, "dim must be a whole number, got 2.0"),
+    (lambda: LSTM(4, 2, rng=0), TypeError, "rng must be a numpy Generator, e.g. np.random.default_rng"),  # was an
+    (lambda: Dropout(0.5, rng=1), TypeError, "rng must be a numpy Generator"),                 # AttributeError
 ])
 def test_layer_sizes_are_whole_numbers_of_at_least_1(make, error, says):
     with pytest.raises(error, match=says):
@@ -385,3 +387,49 @@ def test_lstm_buffers_and_outputs_are_aligned():
     layer = LSTM(8, 16, rng=rng)
     out, (h, c) = layer.forward(rng.standard_normal((5, 4, 8)).astype(np.float32))
     assert all(a.ctypes.data % ALIGN == 0 for a in (out, *layer._buffers.values()))
+
+
+@pytest.mark.parametrize("cell", [RNN, LSTM, GRU])
+def test_id_inputs_of_a_large_vocabulary_never_build_the_one_hot_array(cell, monkeypatch):
+    import tracemalloc
+
+    from seqlab.engine import recurrent
+
+    rng = np.random.default_rng(0)
+    layer = cell(20_000, 2, rng=rng)
+    ids = rng.integers(0, 20_000, size=(30, 30))       # one-hot rows: 1.8 * 10^7 entries, 72 MB of float32
+    out, _ = layer.forward(ids)
+    tracemalloc.start()
+    layer.backward(np.ones_like(out))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2 * layer.params["W_x"].nbytes          # the gradient itself, and no (T·B, V) array
+    sparse = {k: g.copy() for k, g in layer.grads.items()}
+    monkeypatch.setattr(recurrent, "ONE_HOT_LIMIT", 1 << 40)   # the one-hot product, as for small vocabularies
+    layer.forward(ids)
+    layer.backward(np.ones_like(out))
+    for k, g in layer.grads.items():                    # the same sums in another order: float32 rounding
+        np.testing.assert_allclose(sparse[k], g, rtol=1e-5, atol=1e-5, err_msg=k)
+
+
+def test_bidirectional_takes_ids_and_names_its_own_shapes():
+    from seqlab.engine import Bidirectional
+
+    rng = np.random.default_rng(0)
+    bi = Bidirectional(LSTM(3, 2, rng=rng), GRU(3, 2, rng=rng))
+    ids = rng.integers(0, 3, size=(5, 4))
+    out, _ = bi.forward(ids)
+    dx, (d0f, d0b) = bi.backward(np.ones_like(out))        # a TypeError before: ids have no dx
+    assert dx is None and d0f[0].shape == (4, 2) and d0b.shape == (4, 2)
+    hot = np.eye(3, dtype=np.float32)[ids]
+    from_ids = [{k: g.copy() for k, g in layer.grads.items()} for layer in bi.layers]
+    bi.forward(hot)
+    dx_hot, _ = bi.backward(np.ones_like(out))
+    assert dx_hot.shape == (5, 4, 3)
+    for layer, before in zip(bi.layers, from_ids):          # the ids are the one-hot rows they stand for
+        for k, g in layer.grads.items():
+            np.testing.assert_allclose(before[k], g, rtol=1e-6, atol=1e-7, err_msg=k)
+    with pytest.raises(ValueError, match=r"dout must have shape \(T, B, 4\), got \(5, 4, 5\)"):
+        bi.backward(np.ones((5, 4, 5), np.float32))
+    with pytest.raises(ValueError, match="state must be a pair"):
+        bi.forward(hot, state=np.zeros((4, 2), np.float32))

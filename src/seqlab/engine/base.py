@@ -25,6 +25,16 @@ def sizes(**named) -> tuple[int, ...]:
     return tuple(int(v) for v in named.values())
 
 
+def generator(rng) -> np.random.Generator:
+    """rng as given, or a fresh np.random.default_rng() for None; TypeError for anything else (an int seed
+    would fail later with an AttributeError: pass np.random.default_rng(seed))."""
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, e.g. np.random.default_rng(0), got {type(rng).__name__}")
+    return rng
+
+
 def _fmt(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 

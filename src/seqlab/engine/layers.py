@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqlab.engine import init
-from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, kept_array, one_hot, sizes
+from seqlab.engine.base import Layer, as_dtype, check_array, check_ids, generator, kept_array, one_hot, sizes
 
 
 class Dense(Layer):
@@ -14,7 +14,7 @@ class Dense(Layer):
     def __init__(self, in_features: int, out_features: int, *, dtype=np.float32, rng=None):
         self.in_features, self.out_features = sizes(in_features=in_features, out_features=out_features)
         self.dtype = as_dtype(dtype)
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = generator(rng)
         self.params = {"W": init.glorot_uniform(rng, (self.in_features, self.out_features), self.dtype),
                        "b": np.zeros(self.out_features, self.dtype)}
         self._init_grads()
@@ -54,7 +54,7 @@ class Embedding(Layer):
     def __init__(self, vocab_size: int, dim: int, *, dtype=np.float32, rng=None):
         self.vocab_size, self.dim = sizes(vocab_size=vocab_size, dim=dim)
         self.dtype = as_dtype(dtype)
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = generator(rng)
         self.params = {"W": init.normal(rng, (self.vocab_size, self.dim), self.dtype)}
         self._init_grads()
         self._ids = None
@@ -110,7 +110,7 @@ class Dropout:
         if not 0.0 <= p < 1.0:
             raise ValueError(f"p must be in [0, 1), got {p}")
         self.p = float(p)
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.rng = generator(rng)
         self._mask = None
         self._kept: dict[str, np.ndarray] = {}
 

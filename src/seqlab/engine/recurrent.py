@@ -11,7 +11,22 @@ import numpy as np
 
 from seqlab.engine import init
 from seqlab.engine.activations import RECURRENT_ACTIVATIONS
-from seqlab.engine.base import Layer, aligned_empty, as_dtype, check_array, check_ids, kept_array, one_hot, sizes
+from seqlab.engine.base import (
+    Layer,
+    aligned_empty,
+    as_dtype,
+    check_array,
+    check_ids,
+    generator,
+    kept_array,
+    one_hot,
+    sizes,
+)
+
+# Above this many entries (64 MB of float32) the one-hot rows of id inputs are not built for dW_x's product:
+# the gradient is summed by id instead, the same sums in another order (so within float32 rounding, not bit for
+# bit). Character vocabularies stay far below it (a batch of dinosaur names is about 25 x 32 x 27 = 21,600).
+ONE_HOT_LIMIT = 1 << 24
 
 
 class Recurrent(Layer):
@@ -29,7 +44,7 @@ class Recurrent(Layer):
                              f"got {recurrent_activation!r}")
         self.dtype = as_dtype(dtype)
         self.recurrent_activation = recurrent_activation
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = generator(rng)
         D, H, G = self.input_size, self.hidden_size, self.blocks
         self.params = {
             "W_x": init.glorot_uniform(rng, (D, G * H), self.dtype),
@@ -139,6 +154,11 @@ class Recurrent(Layer):
         T, B = x.shape[:2]
         d2 = dpre_x.reshape(T * B, -1)
         D = self.input_size
+        if x.ndim == 2 and T * B * D > ONE_HOT_LIMIT:       # a large vocabulary: sum the rows by id
+            self.grads["W_x"][...] = 0
+            np.add.at(self.grads["W_x"], x.reshape(-1), d2)
+            np.sum(d2, axis=0, out=self.grads["b"])
+            return None
         if x.ndim == 2:                                      # the one-hot rows the ids stand for
             rows = one_hot(x, D, self.dtype).reshape(T * B, D)
             need_dx = False

@@ -83,6 +83,8 @@ class Bidirectional:
 
     def forward(self, x, state=None, cache: bool = True):
         """x (T, B, D) -> (out (T, B, H_f + H_b), (final state forward, final state backward))."""
+        if state is not None and not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise ValueError("state must be a pair (state forward, state backward), or None")
         sf, sb = (None, None) if state is None else state
         out_f, st_f = self.layers[0].forward(x, sf, cache=cache)
         out_b, st_b = self.layers[1].forward(x[::-1].copy(), sb, cache=cache)
@@ -92,8 +94,14 @@ class Bidirectional:
         """dout (T, B, H_f + H_b) or None -> (dx (T, B, D) or None, (d state forward, d state backward))."""
         dsf, dsb = (None, None) if dstate is None else dstate
         Hf = self.layers[0].output_size
+        if dout is not None and (not isinstance(dout, np.ndarray) or dout.ndim != 3
+                                 or dout.shape[2] != self.output_size):
+            raise ValueError(f"dout must have shape (T, B, {self.output_size}), got "
+                             f"{getattr(dout, 'shape', type(dout).__name__)}")
         df = None if dout is None else np.ascontiguousarray(dout[:, :, :Hf])
         db = None if dout is None else np.ascontiguousarray(dout[::-1, :, Hf:])
         dx_f, d0f = self.layers[0].backward(df, dsf, need_dx=need_dx)
         dx_b, d0b = self.layers[1].backward(db, dsb, need_dx=need_dx)
+        if dx_f is None or dx_b is None:                       # id inputs have no dx
+            return None, (d0f, d0b)
         return (dx_f + dx_b[::-1] if need_dx else None), (d0f, d0b)

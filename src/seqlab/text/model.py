@@ -21,7 +21,7 @@ from seqlab import engine
 from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, init, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
-from seqlab.engine.base import check_ids, load_named_arrays, named_arrays, sizes
+from seqlab.engine.base import check_ids, generator, load_named_arrays, named_arrays, sizes
 from seqlab.errors import UserError
 from seqlab.text.train_config import CELLS as CELL_NAMES
 from seqlab.text.train_config import MODES
@@ -57,7 +57,7 @@ class CharModel:
             raise ValueError(f"vocab_size must be at least 2, got {vocab_size}")
         if not math.isfinite(forget_bias):
             raise ValueError(f"forget_bias must be a finite number, got {forget_bias}")
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = generator(rng)
         self.vocab_size, self.cell, self.hidden = int(vocab_size), cell, int(hidden)
         self.num_layers, self.dropout, self.embed = int(layers), float(dropout), int(embed)
         self.forget_bias, self.weight_drop = float(forget_bias), float(weight_drop)
