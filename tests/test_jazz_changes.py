@@ -189,7 +189,7 @@ def _no_notes(d):
     (None, ["--chords", "Dm7 | G7 | Cmaj9x"], "'Cmaj9x' in measure 3"),
     (None, ["--bpm", "0"], "bpm must be between 40 and 300"),
     (None, ["--swing", "0.9"], "swing must be between 0.5 and 0.75"),
-    (None, ["--changes", "blues", "--choruses", "0"], "choruses must be at least 1"),
+    (None, ["--changes", "blues", "--choruses", "0"], "choruses must be a whole number of at least 1"),
     (None, ["--instrument", "Kazoo9000"], "unknown instrument 'Kazoo9000'"),
     (None, ["--changes", "giant-steps"], "no built-in changes named 'giant-steps'"),
     (lambda d: (d / "p.mid").write_text("la la la"), ["--primer", "{d}/p.mid"], "not a MIDI file"),
@@ -221,3 +221,24 @@ def test_check_resolves_settings_for_a_second_call(tmp_path):
     assert s["instrument"] == "Alto Saxophone" and check(**s) == s
     with pytest.raises(UserError, match="would last 1200 measures"):
         check(changes="C | F", choruses=600)
+
+
+@pytest.mark.parametrize("settings, says", [
+    ({"choruses": 2.5, "changes": "C7"}, "choruses must be a whole number of at least 1, got 2.5"),
+    ({"measures": 2.5}, "measures must be a whole number between 1 and 1000, got 2.5"),   # a TypeError later
+    ({"seed": -1}, "seed must be a whole number of at least 0, got -1"),                  # NumPy's error
+    ({"temperature": float("inf")}, "temperature must be 0"),                            # sampled uniformly
+    ({"temperature": float("nan")}, "temperature must be 0"),                # a solo of vocab[0] only
+    ({"primer": [[1, 2]]}, "primer: expected a MIDI file or measures"),      # an AttributeError
+])
+def test_perform_settings_are_checked_before_anything_is_played(settings, says):
+    with pytest.raises(UserError, match=says):
+        perform(load_bundle(), **settings)
+
+
+def test_improvise_refuses_an_empty_progression():
+    from seqlab.music.improvise import improvise
+
+    for progression in ([], [[]]):               # a ZeroDivisionError and an IndexError
+        with pytest.raises(ValueError, match="progression: expected at least one measure"):
+            improvise(load_bundle(), 4, progression=progression)

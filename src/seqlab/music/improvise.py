@@ -120,6 +120,8 @@ def improvise(bundle: JazzBundle, measures: int = 16, seed: int = 0, temperature
         raise ValueError(f"measures: expected at least 1, got {measures}")
 
     progression = bundle.progression if progression is None else progression
+    if not progression or not all(progression):     # cycling through nothing divided by zero
+        raise ValueError("progression: expected at least one measure, each with at least one Chord")
     chords = progression_chords(progression, measures)
     given = list(primer or [])[:measures - 1]
     index = {v: i for i, v in enumerate(bundle.vocab)}

@@ -33,6 +33,7 @@ from seqlab.music.render import (
     write_png,
     write_wav,
 )
+from seqlab.sampling import is_number, is_whole
 
 BPM = (40, 300)
 SWING = (0.5, 0.75)          # straight eighths to dotted-eighth-and-sixteenth
@@ -86,12 +87,14 @@ def check(*, changes=None, choruses: int | None = None, measures: int = 16, bpm:
     the primer read, the instrument named as music21 names it. The result can be passed to `perform` again."""
     _check_range("bpm", bpm, *BPM, "beats per minute")
     _check_range("swing", swing, *SWING, "0.5 straight, 2/3 triplet swing, 0.75 dotted")
-    if choruses is not None and choruses < 1:
-        raise UserError(f"choruses must be at least 1, got {choruses}")
-    if not 1 <= measures <= MAX_MEASURES:
-        raise UserError(f"measures must be between 1 and {MAX_MEASURES}, got {measures}")
-    if not temperature >= 0:
-        raise UserError(f"temperature must be 0 (the likeliest value) or positive, got {temperature}")
+    if choruses is not None and (not is_whole(choruses) or choruses < 1):
+        raise UserError(f"choruses must be a whole number of at least 1, got {choruses!r}")
+    if not is_whole(measures) or not 1 <= measures <= MAX_MEASURES:
+        raise UserError(f"measures must be a whole number between 1 and {MAX_MEASURES}, got {measures!r}")
+    if not is_number(temperature) or not 0 <= temperature < float("inf"):   # inf sampled uniformly
+        raise UserError(f"temperature must be 0 (the likeliest value) or positive, got {temperature!r}")
+    if not is_whole(seed) or seed < 0:
+        raise UserError(f"seed must be a whole number of at least 0, got {seed!r}")
     instrument = find_instrument(instrument).instrumentName
     if isinstance(changes, str):
         changes = parse_changes(changes)
@@ -102,6 +105,9 @@ def check(*, changes=None, choruses: int | None = None, measures: int = 16, bpm:
                         f"{MAX_MEASURES} (fewer choruses)")
     if primer is not None and not isinstance(primer, list):
         primer = load_melody(primer, PRIMER_MEASURES)
+    elif primer is not None and not all(isinstance(m, list) and all(isinstance(n, Note) for n in m)
+                                        for m in primer):
+        raise UserError("primer: expected a MIDI file or measures (lists) of Notes")
     return dict(changes=changes, choruses=choruses, measures=measures, bpm=float(bpm), instrument=instrument,
                 swing=float(swing), primer=primer[:PRIMER_MEASURES] if primer else None,
                 temperature=float(temperature), seed=int(seed))
