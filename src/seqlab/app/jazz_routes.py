@@ -100,20 +100,23 @@ def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
     """Improvise and render: the files (wav, png, mid) and the solo's figures."""
 
     names = [*CHANGES, OWN]
+    if body.changes not in names:     # checked even when chords are typed, not ignored
+        raise FieldError("changes", f"unknown progression {body.changes!r}; expected one of: {', '.join(names)}")
     typed = body.chords.strip()
     if typed and typed != CHANGES.get(body.changes):
         changes = _field("chords", parse_changes, body.chords)
         label = "your chords"
     elif body.changes in CHANGES:
         changes, label = parse_changes(CHANGES[body.changes], body.changes), body.changes
-    elif body.changes == OWN:
-        changes, label = None, OWN
     else:
-        raise FieldError("changes", f"unknown progression {body.changes!r}; expected one of: {', '.join(names)}")
+        changes, label = None, OWN
     instrument = _field("instrument", find_instrument, body.instrument).instrumentName
     b = bundle()
     measures = body.choruses * (len(b.progression) if changes is None else len(changes))
     if measures > MAX_MEASURES:
+        one = measures // body.choruses
+        if one > MAX_MEASURES and changes is not None:      # one chorus is too long: the typed chords' fault
+            raise FieldError("chords", f"the changes last {one} measures; at most {MAX_MEASURES} here")
         raise FieldError("choruses", f"the solo would last {measures} measures; at most {MAX_MEASURES} here "
                                      f"(fewer choruses)")
     take = perform(b, changes=changes, choruses=body.choruses, bpm=body.bpm, instrument=instrument,

@@ -69,10 +69,16 @@ class Trainer:
                        f"wait for it to finish or cancel it")
 
     def start(self, corpus: Path, filename: str, cfg: TrainConfig, name: str) -> Job:
-        """Start training on the file `corpus` (in the staging folder; it is removed at the end)."""
+        """Start training on the file `corpus` (in the staging folder; it is removed at the end, and at once
+        when a job is already running). The job is named `name`, or name-2, ... when a model has that name:
+        said at the start, not only when the model is written (where it is checked again)."""
         with self._lock:
-            self.check_free()
-            job = Job(uuid.uuid4().hex[:12], name, filename, {
+            try:
+                self.check_free()
+            except Busy:          # another upload got the slot while this one was read: keep nothing
+                shutil.rmtree(corpus.parent, ignore_errors=True)
+                raise
+            job = Job(uuid.uuid4().hex[:12], self.store.free_name(name), filename, {
                 "mode": cfg.mode, "hidden": cfg.hidden, "layers": cfg.layers, "steps": cfg.steps})
             self.job = job
             self._thread = threading.Thread(target=self._run, args=(job, corpus, cfg), daemon=True,

@@ -64,8 +64,9 @@ class ModelStore:
         st = path.stat()
         return st.st_size, st.st_mtime_ns
 
-    def _read_info(self, path: Path) -> dict | None:
-        """The description of a text checkpoint, or None for anything else (a jazz model, a broken file)."""
+    def _read_info(self, path: Path) -> dict | str | None:
+        """The description of a text checkpoint; None for another kind of model (the jazz one); for a file
+        that cannot be read, why (one line, naming the file only)."""
 
         stamp = self._stamp(path)
         with self._lock:
@@ -75,29 +76,43 @@ class ModelStore:
         try:
             arrays, meta = load_checkpoint(path)
             info = describe(meta, arrays) if meta.get("kind") == "char-model" else None
-        except UserError:
-            info = None
+        except UserError as exc:
+            info = str(exc).replace(str(path), path.name)
         with self._lock:
             self._info[path] = (stamp, info)
         return info
 
     def entries(self) -> list[Entry]:
-        """Every text model, sorted by name (files that are not text models are left out)."""
+        """Every text model, sorted by name (files that are not text models are left out: `skipped`)."""
+        return self._scan()[0]
+
+    def skipped(self) -> list[dict]:
+        """The .npz files left out of the listing that a user may have meant as models: {file, why} each."""
+        return self._scan()[1]
+
+    def _scan(self) -> tuple[list[Entry], list[dict]]:
         found: dict[str, Entry] = {}
+        skipped = []
         for folder in self.folders:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.npz")):
                 name = path.stem
-                if name in found or not NAME.match(name) or not path.is_file():
+                if name in found or not path.is_file():
+                    continue
+                if not NAME.match(name):
+                    skipped.append({"file": path.name, "why": "its name is not a model name (letters, digits, "
+                                                              "'-' and '_', starting with a letter or digit)"})
                     continue
                 try:
                     info = self._read_info(path)
-                except OSError:
-                    continue
-                if info is not None:
+                except OSError as exc:
+                    info = f"{path.name}: cannot read ({exc.strerror or exc})"
+                if isinstance(info, str):
+                    skipped.append({"file": path.name, "why": info})
+                elif info is not None:
                     found[name] = Entry(name, path, info)
-        return [found[k] for k in sorted(found)]
+        return [found[k] for k in sorted(found)], skipped
 
     def names(self) -> list[str]:
         return [e.name for e in self.entries()]

@@ -4,7 +4,7 @@ the models.
 POST /api/names  {model, n, temperature, top_k, top_p, prefix, max_len, seed} -> {names: [{name, new}], ...}
 POST /api/poem   {model, prompt, length, temperature, top_k, top_p, seed, beam}
                                                                      -> text/event-stream of the completion
-GET  /api/models                                                     -> {models: [{name, ...settings}]}
+GET  /api/models                               -> {models: [{name, ...settings}], skipped: [{file, why}]}
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def _seed(seed: int | None) -> int:
 
 @router.get("/api/models")
 def models(request: Request) -> dict:
-    return {"models": [{"name": e.name, **e.info} for e in request.app.state.store.entries()]}
+    store = request.app.state.store
+    return {"models": [{"name": e.name, **e.info} for e in store.entries()], "skipped": store.skipped()}
 
 
 @router.post("/api/names")
@@ -83,6 +84,8 @@ def names(body: NamesRequest, request: Request) -> dict:
 
     lm = _model(request, body.model)
     _encode(lm, body.prefix, "prefix")
+    if "\n" in body.prefix:
+        raise FieldError("prefix", "prefix: it holds a line end; a name is one line")
     # One request computes at a time (app.state.compute): BLAS calls from many threads at once on a small
     # machine spend their time spinning, not computing.
     seed = _seed(body.seed)

@@ -51,6 +51,9 @@ def check_count(n: int, max_len: int, names: tuple[str, str] = ("the number of s
 
 def _read_prefix(lm: LanguageModel, prefix: str, n: int):
     """Read '\n' + prefix once with B = 1; its last log-probabilities and state copied n times."""
+    if lm.mode == "lines" and START in prefix:   # "a\nb" gave names that held a line break
+        raise UserError(f"the prefix {prefix!r} holds a line end; a lines-mode model writes one line (a name) "
+                        f"after its prefix")
     context = lm.encode(prefix)                              # UserError on unknown characters
     ids = np.concatenate([[lm.start_id], context]).astype(np.int64)
     lp, states = lm.model.log_probs(ids[:, None])

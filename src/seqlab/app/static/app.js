@@ -117,6 +117,14 @@ async function loadModels() {
     tr.appendChild(use);
     body.appendChild(tr);
   }
+  const skipped = $("#models-skipped");
+  skipped.innerHTML = "";
+  for (const f of r.data.skipped || []) {
+    const li = document.createElement("li");
+    li.textContent = `${f.file}: ${f.why}`;
+    skipped.appendChild(li);
+  }
+  skipped.hidden = !skipped.children.length;
 }
 
 // --- names ------------------------------------------------------------------------------------------------
