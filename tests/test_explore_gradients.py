@@ -162,6 +162,9 @@ def test_cli_bad_model_and_text(tmp_path, capsys):
            "needs at least")
     fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(tmp_path / "missing.txt")],
            "no such file")
+    for extra in (["--scale", "3"], ["--hidden", "7"], ["--cells", "rnn"]):   # were ignored, silently
+        fails(capsys, ["explore", "gradients", "--model", "dinos", "--text", str(text), *extra],
+              f"{extra[0]} set the freshly initialised cells; with --model the trained model's own cells")
 
 
 def test_explore_help_lists_the_four(capsys):

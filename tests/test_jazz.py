@@ -206,6 +206,7 @@ def test_cli_trains_on_the_dataset_by_name(tmp_path, metheny_path, capsys):
     (lambda d: (d / "x.png").write_text("my notes"), ["--png"], "x.png, written beside -o"),
     (lambda d: None, ["--temperature", "-1"], "--temperature"),
     (lambda d: None, ["--start", "4"], "only applies with --train"),
+    (lambda d: None, ["--epochs", "5"], "--epochs only applies with --train"),   # was ignored, silently
     (lambda d: None, ["-o", "{d}/no/such/dir/x.mid"], "does not exist"),
     (lambda d: (d / "t.npz").write_text("x"), ["--model", "{d}/t.npz"], "not a seqlab checkpoint"),
 ])
@@ -229,3 +230,18 @@ def test_step_gives_log_probabilities_as_the_text_models_does_and_arrays_load_by
     assert all(np.array_equal(v, b.arrays()[k]) for k, v in a.arrays().items())
     with pytest.raises(ValueError, match="missing parameter 'lstm.b'"):
         b.load_arrays({k: v for k, v in a.arrays().items() if k != "lstm.b"})
+
+
+def test_the_seed_chooses_the_training_too(tmp_path, capsys):
+    # --train used SETTINGS' seed 0 whatever --seed said: two seeds trained the same model
+    from seqlab.checkpoint import load_checkpoint
+
+    weights = []
+    for seed in ("0", "1"):
+        out = tmp_path / f"s{seed}.npz"
+        assert main(["jazz", "--train", "metheny", "--epochs", "1", "--seed", seed, "--save-model", str(out),
+                     "--measures", "1", "-o", str(tmp_path / f"s{seed}.mid")]) == 0
+        arrays, meta = load_checkpoint(out)
+        assert meta["info"]["settings"]["seed"] == int(seed)
+        weights.append(arrays["lstm.W_x"])
+    assert not np.array_equal(*weights)

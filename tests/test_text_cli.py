@@ -156,3 +156,25 @@ def test_bundled_dinos_model_scores_the_held_out_names(dinos_path, tmp_path, cap
     result = json.loads(capsys.readouterr().out)
     assert result["chars"] == sum(len(s.strip()) + 1 for s in held)
     assert result["nats_per_char"] <= 1.65
+
+
+def test_the_last_line_names_the_parameters_the_file_holds(tmp_path, capsys):
+    # a run ending between evaluations may keep its last parameters; the line used to name the best evaluation
+    from seqlab.checkpoint import load_checkpoint
+    from seqlab.data import path as dataset_path
+
+    corpus = tmp_path / "d100.txt"
+    corpus.write_text("".join(dataset_path("dinos").read_text().splitlines(keepends=True)[:100]))
+    common = ["--hidden", "16", "--eval-every", "50", "--checkpoint-every", "0", "--sample-every", "0", "--quiet"]
+    assert main(["train", str(corpus), "-o", str(tmp_path / "a.npz"), "--steps", "120", *common]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    meta = load_checkpoint(tmp_path / "a.npz")[1]["train"]
+    kept, best = meta["model"], meta["best"]
+    assert kept["step"] == 120 and best["step"] == 100 and kept["nats_per_char"] < best["nats_per_char"]
+    assert last == (f"wrote {tmp_path / 'a.npz'} at step 120, held-out {kept['nats_per_char']:.4f} nats/char with "
+                    f"the parameters of step 120 (better than the best evaluation, {best['nats_per_char']:.4f} "
+                    f"at step 100)")
+    assert main(["train", str(corpus), "-o", str(tmp_path / "b.npz"), "--steps", "100", *common]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith(f"best held-out {best['nats_per_char']:.4f} "
+                                                             f"nats/char at step 100")
+    assert load_checkpoint(tmp_path / "b.npz")[1]["train"]["model"] == best

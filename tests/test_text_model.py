@@ -205,3 +205,14 @@ def test_train_config_values_have_their_types(field, value, says):
     with pytest.raises(UserError, match=says):
         TrainConfig(**{field: value}).check()
     TrainConfig(hidden=np.int64(8), lr=1, dropout=np.float32(0.1)).check()   # NumPy numbers and ints for floats
+
+
+@pytest.mark.parametrize("settings, says", [
+    ({"patience": 2, "holdout": 0.0}, "--patience watches the held-out score, but --holdout 0"),
+    ({"patience": 2, "eval_every": 500, "steps": 100}, "--eval-every 500 is more than the run's 100 steps"),
+])
+def test_early_stopping_that_could_never_act_is_refused(settings, says):
+    from seqlab.text.train_config import TrainConfig
+
+    with pytest.raises(UserError, match=says):
+        TrainConfig(**settings).check()

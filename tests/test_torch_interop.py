@@ -98,6 +98,13 @@ def test_export_and_import_round_trip_of_a_bundled_model(tmp_path, capsys):
     a, b = original.model.arrays(), back.model.arrays()
     assert a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
     assert back.vocab == original.vocab and back.mode == original.mode and back.lower == original.lower
+    # an export carries its own vocabulary, case and mode: the bare-state_dict options were ignored, silently
+    for extra, what in ((["--mode", "stream"], "the mode given"), (["--keep-case"], "the case given"),
+                        (["--vocab", "dinos"], "the vocabulary given")):
+        assert main(["import-torch", str(pt), "-o", str(tmp_path / "x.npz"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "is a seqlab export, which carries its own vocabulary, case and mode" in err and what in err
+        assert not (tmp_path / "x.npz").exists()
     assert main(["sample", str(npz), "-n", "3", "--seed", "0"]) == 0
     ours = capsys.readouterr().out
     assert main(["sample", "dinos", "-n", "3", "--seed", "0"]) == 0

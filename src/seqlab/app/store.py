@@ -33,7 +33,7 @@ def describe(meta: dict, arrays: dict) -> dict:
     cfg = meta.get("config", {})
     train = meta.get("train", {})
     held = meta.get("heldout") or {}
-    best = train.get("best") or {}
+    best = train.get("model") or train.get("best") or {}   # model: what the file's parameters score
     score = held.get("nats_per_char", best.get("nats_per_char"))
     params = sum(int(a.size) for k, a in arrays.items() if k.startswith("model."))
     return {

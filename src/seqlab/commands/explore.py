@@ -41,6 +41,10 @@ def _wrote(*paths) -> None:
 
 
 # --- gradients ---------------------------------------------------------------------------------------------
+# The settings of the freshly initialised cells, which --model replaces by a trained model's own
+SYNTHETIC = {"cells": "rnn,gru,lstm,lstm-fb1", "hidden": 64, "scale": 1.0}
+
+
 def _register_gradients(sub) -> None:
     p = sub.add_parser(
         "gradients", help="how the last step's gradient reaches back through time",
@@ -49,12 +53,13 @@ def _register_gradients(sub) -> None:
                     "a random unit vector on the last hidden state: the mean over the batch of ‖∂L/∂a⟨t⟩‖ "
                     "(and ‖∂L/∂c⟨t⟩‖ for LSTMs) against the distance T − t. --model and --text instead run "
                     "a trained text model over the first --steps characters of a text.")
-    p.add_argument("--cells", default="rnn,gru,lstm,lstm-fb1", metavar="LIST",
+    p.add_argument("--cells", default=SYNTHETIC["cells"], metavar="LIST",
                    help="any of rnn, gru, lstm (forget bias 0), lstm-fb1 (forget bias 1) (%(default)s)")
-    p.add_argument("--hidden", type=int, default=64, help="units (and input size) per cell (%(default)s)")
+    p.add_argument("--hidden", type=int, default=SYNTHETIC["hidden"],
+                   help="units (and input size) per cell (%(default)s)")
     p.add_argument("--steps", type=int, default=100, help="sequence length T (%(default)s)")
     p.add_argument("--batch", type=int, default=32, help="sequences averaged over (%(default)s)")
-    p.add_argument("--scale", type=float, default=1.0, metavar="S",
+    p.add_argument("--scale", type=float, default=SYNTHETIC["scale"], metavar="S",
                    help="multiply the recurrent weights by S (3 shows gradients exploding) (%(default)s)")
     p.add_argument("--model", metavar="MODEL", help="a trained text model (path or bundled name) instead")
     p.add_argument("--text", metavar="FILE", help="the text the model reads (with --model): a UTF-8 file or a "
@@ -72,6 +77,10 @@ def run_gradients(args) -> int:
 
     if (args.model is None) != (args.text is None):
         raise UserError("--model and --text go together: a trained model and the text it reads")
+    synthetic = [f"--{k}" for k, v in SYNTHETIC.items() if getattr(args, k) != v]
+    if args.model and synthetic:   # they used to be ignored, silently: the model's own cells are measured
+        raise UserError(f"{', '.join(synthetic)} set the freshly initialised cells; with --model the trained "
+                        f"model's own cells are measured (--steps, --batch and --seed apply)")
     text = resolve_corpus(args.text, suffix=".txt") if args.text else None
     out = check_output(args.output, (".png", ".svg"), reads=(args.model, text)) if args.output else None
     if args.model:

@@ -20,10 +20,12 @@ def register(subparsers) -> None:
                     "checkpoint's network and the file's give the same log-probabilities. Needs PyTorch.")
     p.add_argument("file", metavar="FILE.pt", help="the .pt file to read")
     p.add_argument("-o", "--output", required=True, metavar="MODEL", help="checkpoint file to write (.npz)")
-    p.add_argument("--vocab", metavar="CORPUS", help="bare state_dict only: the text it was trained on "
-                                                     "(its characters, plus '\\n', are the vocabulary)")
-    p.add_argument("--mode", choices=["lines", "stream"], default="lines", help="bare state_dict only (lines)")
-    p.add_argument("--keep-case", action="store_true", help="bare state_dict only: the text was not lower-cased")
+    p.add_argument("--vocab", metavar="CORPUS", help="bare state_dict only: the text it was trained on, a file "
+                                                     "or a dataset name (its characters, plus '\\n', are the "
+                                                     "vocabulary)")
+    p.add_argument("--mode", choices=["lines", "stream"], help="bare state_dict only (default: lines)")
+    p.add_argument("--keep-case", action="store_true", default=None,
+                   help="bare state_dict only: the text was not lower-cased")
     p.set_defaults(func=run)
 
 
@@ -41,10 +43,12 @@ def run(args) -> int:
                       kind="a seqlab checkpoint")
     vocab = None
     if args.vocab:
+        from seqlab.data import resolve_corpus
         from seqlab.text.corpus import read_text
 
-        vocab = Vocabulary.from_text(normalize(read_text(args.vocab), lower=not args.keep_case) + START)
-    lm = load_pt(args.file, vocab, lower=not args.keep_case, mode=args.mode)
+        vocab = Vocabulary.from_text(normalize(read_text(resolve_corpus(args.vocab, suffix=".txt")),
+                                               lower=not args.keep_case) + START)
+    lm = load_pt(args.file, vocab, lower=None if args.keep_case is None else False, mode=args.mode)
     lm.save(out, extra_meta={"source": {"imported_from": str(args.file)}})
     back = LanguageModel.from_checkpoint(*load_checkpoint(out), source=str(out))
     arrays, again = lm.model.arrays(), back.model.arrays()

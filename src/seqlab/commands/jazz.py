@@ -35,7 +35,8 @@ def register(subparsers) -> None:
                     "uninterrupted one. That checkpoint also plays as it is with --model.")
     p.add_argument("-o", "--output", default="solo.mid", metavar="FILE.mid",
                    help="where to write the MIDI (default: solo.mid)")
-    p.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed of the solo, and with --train of the training "
+                                                         "(its windows and first weights); default: 0")
     p.add_argument("--temperature", type=float, default=0.0, metavar="T",
                    help="0 takes the most likely value at every step, like the course (default); "
                         "T > 0 samples from softmax(logits / T)")
@@ -81,7 +82,7 @@ def register(subparsers) -> None:
                                                                    "(default: the solo's first measure)")
     t.add_argument("--end", type=float, metavar="OFFSET", help="section end in quarter notes (default: "
                                                                  "the end of the solo)")
-    t.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100, as the course; "
+    t.add_argument("--epochs", type=int, help="training epochs (default: 100, as the course; "
                                                            "with --resume, the total to reach)")
     t.add_argument("--save-model", metavar="FILE.npz", help="keep the trained model in this file (an "
                                                              "interrupted training keeps its state there)")
@@ -104,12 +105,16 @@ def _check(args) -> Path:
             raise UserError(f"--measures must be between 1 and 1000, got {args.measures}")
     if not args.temperature >= 0:
         raise UserError(f"--temperature must be 0 (argmax) or positive, got {args.temperature}")
-    if args.epochs < 1:
+    if args.epochs is not None and args.epochs < 1:
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
-    training_only = [o for o in (*SECTION, "save_model", "resume")
+    training_only = [o for o in (*SECTION, "epochs", "save_model", "resume")
                      if getattr(args, o) is not None]
-    if training_only and not args.train:
+    if training_only and not args.train:   # --epochs alone used to be ignored, silently
         raise UserError(f"--{training_only[0].replace('_', '-')} only applies with --train MIDI")
+    if args.epochs is None:
+        from seqlab.music.train import SETTINGS
+
+        args.epochs = SETTINGS["epochs"]
     if args.train and args.model:
         raise UserError("--model and --train exclude each other: load a model or train one")
     from seqlab.checkpoint import is_checkpoint
@@ -163,7 +168,7 @@ def _train(args, out: Path):
 
     midi = resolve_corpus(args.train, suffix=".mid")
     section = load_section(midi, args.solo_part, args.chord_part, args.start, args.end)
-    run = JazzRun.on(section, sha256_file(midi), epochs=args.epochs)
+    run = JazzRun.on(section, sha256_file(midi), epochs=args.epochs, seed=args.seed)   # --seed was ignored here
     if args.resume:
         run.restore(args.resume)
     src, state = section.source, _state_path(args, out)

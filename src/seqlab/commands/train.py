@@ -79,8 +79,13 @@ def run(args) -> int:
               f"{shlex.quote(str(args.corpus))} -o {out} --resume {out} --steps {result['steps']}{runtime}",
               file=sys.stderr)
         return stop.exit_status
-    best = result["best"]
-    held = f", best held-out {best['nats_per_char']:.4f} nats/char at step {best['step']}" \
-        if best["step"] is not None else ""
+    best, model = result["best"], result.get("model") or result["best"]
+    if model["nats_per_char"] is None:
+        held = ""
+    elif model["step"] == best["step"]:
+        held = f", best held-out {best['nats_per_char']:.4f} nats/char at step {best['step']}"
+    else:   # the last parameters scored better than every evaluation: they are what the file holds
+        held = (f", held-out {model['nats_per_char']:.4f} nats/char with the parameters of step {model['step']} "
+                f"(better than the best evaluation, {best['nats_per_char']:.4f} at step {best['step']})")
     print(f"wrote {result['path']} at step {result['step']}{held}")
     return 0

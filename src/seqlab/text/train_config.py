@@ -95,6 +95,11 @@ class TrainConfig:
                     else check[1] if check is not None and not check[0](value) else None)
             if want is not None:
                 raise UserError(f"{flag(f)} must be {want}, got {value!r}")
+        if self.patience and self.holdout == 0:     # early stopping used to be silently inactive
+            raise UserError("--patience watches the held-out score, but --holdout 0 holds nothing out")
+        if self.patience and self.eval_every > self.steps:
+            raise UserError(f"--patience counts evaluations, but --eval-every {self.eval_every} is more than the "
+                            f"run's {self.steps} steps")
 
     def model_config(self) -> dict:
         return {k: getattr(self, k) for k in ("cell", "hidden", "layers", "dropout", "embed", "forget_bias",

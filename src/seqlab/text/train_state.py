@@ -90,8 +90,10 @@ class Run:
         self.history = {"step": [], "train": [], "heldout": []}
         self.init = None          # the model the parameters started from (--init), if any
 
-    def save(self, path: Path, final: bool, use_current: bool = False) -> None:
-        """Checkpoint: model.* = best parameters (or the current ones with use_current or no held-out)."""
+    def save(self, path: Path, final: bool, use_current: bool = False, scored: dict | None = None) -> None:
+        """Checkpoint: model.* = best parameters (or the current ones with use_current or no held-out);
+        `scored`, {step, nats_per_char} of the parameters written, goes to meta train.model (train.best stays
+        the best evaluation, which a resume continues from)."""
         model = self.lm.model
         current = model.arrays()
         extra = _prefixed(PARAM, current)
@@ -103,6 +105,8 @@ class Run:
             "config": asdict(self.cfg), "rng": self.rng.bit_generator.state, "data_sha256": self.data.sha256,
             "best": self.best, "bad_evals": self.bad_evals, "stopped_early": self.stopped_early,
             "acc": self.acc, "history": self.history, "final": final, "init": self.init}}
+        if scored is not None:
+            meta["train"]["model"] = scored
         if self.best_arrays is not None and not use_current:
             model.load_arrays(self.best_arrays)
         try:

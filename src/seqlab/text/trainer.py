@@ -227,12 +227,15 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
     if interrupted:   # a stop request: the state after this step, as a periodic checkpoint would hold it
         _save(run, out, stop, final=False)
     else:
-        final = _choose_final(run, say)
-        _save(run, out, stop, final=True, use_current=final)
+        final, held = _choose_final(run, say)
+        # what the file's parameters score: the best evaluation's, or the last ones' when they were kept
+        model = {"step": run.step, "nats_per_char": held} if final and held is not None else dict(run.best)
+        _save(run, out, stop, final=True, use_current=final, scored=model)
         if plot and run.history["step"]:
             plot_losses(run.history, loss_plot_path(out), f"{out.name}: {cfg.cell} {cfg.layers}x{cfg.hidden}")
     seconds = time.perf_counter() - t0
     return {"path": str(out), "step": run.step, "best": run.best, "stopped_early": run.stopped_early,
+            "model": None if interrupted else model,
             "seconds": seconds, "chars_per_second": chars / max(seconds, 1e-9), "steps_run": run.step - first,
             "interrupted": interrupted, "steps": cfg.steps}
 
@@ -344,18 +347,19 @@ def _evaluate(run: Run, say, suffix: str = "") -> None:
     say(msg + suffix)
 
 
-def _choose_final(run: Run, say) -> bool:
-    """Whether the file's model should be the current parameters rather than the best evaluated ones.
+def _choose_final(run: Run, say) -> tuple[bool, float | None]:
+    """(whether the file's model should be the current parameters rather than the best evaluated ones, their
+    held-out score when it was computed).
 
     A run that ends between evaluations scores its last parameters too (without recording it as an
     evaluation, so a later resume continues exactly as an uninterrupted run would).
     """
     if run.best_arrays is None:
-        return True
+        return True, None
     if run.stopped_early or run.step % run.cfg.eval_every == 0:
-        return False
+        return False, None
     held = run.data.heldout_nll(run.lm)
     better = held < run.best["nats_per_char"]
     say(f"  step {run.step} (end): held-out {held:.4f}" + (" (kept: better than the best evaluation)"
                                                              if better else ""))
-    return better
+    return better, held

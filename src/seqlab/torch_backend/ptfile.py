@@ -102,8 +102,8 @@ def infer_config(sd: dict) -> dict:
             "embed": int(embed), "forget_bias": 0.0, "weight_drop": 0.0, "dtype": dtype}
 
 
-def load_pt(path: str | os.PathLike, vocab: Vocabulary | None = None, lower: bool = True,
-            mode: str = "lines") -> LanguageModel:
+def load_pt(path: str | os.PathLike, vocab: Vocabulary | None = None, lower: bool | None = None,
+            mode: str | None = None) -> LanguageModel:
     """A LanguageModel from a .pt file (seqlab's format, or a bare state_dict with `vocab` given).
 
     Checked: the seqlab network and a TorchCharModel loaded from the file agree on a probe.
@@ -119,6 +119,10 @@ def load_pt(path: str | os.PathLike, vocab: Vocabulary | None = None, lower: boo
         if obj.get("format_version", 0) > FORMAT_VERSION:
             raise UserError(f"{path} has format version {obj['format_version']}; this seqlab reads "
                             f"{FORMAT_VERSION}: upgrade seqlab")
+        given = [k for k, v in (("vocabulary", vocab), ("case", lower), ("mode", mode)) if v is not None]
+        if given:   # they used to be ignored, silently
+            raise UserError(f"{path} is a seqlab export, which carries its own vocabulary, case and mode; "
+                            f"the {', '.join(given)} given is for a bare state_dict only")
         config, sd = obj["config"], obj["state_dict"]
         vocab, lower, mode = Vocabulary(obj["vocab"]), bool(obj["lower"]), obj["mode"]
     elif isinstance(obj, dict) and all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -127,6 +131,8 @@ def load_pt(path: str | os.PathLike, vocab: Vocabulary | None = None, lower: boo
         except UserError as exc:
             raise UserError(f"{path}: {exc}") from None
         sd = obj
+        lower = True if lower is None else lower
+        mode = "lines" if mode is None else mode
         if vocab is None:
             raise UserError(f"{path} is a bare state_dict: give the vocabulary (--vocab CORPUS, the text "
                             f"it was trained on)")
