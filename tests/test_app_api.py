@@ -145,6 +145,7 @@ def test_names_without_a_seed_report_the_one_they_used(client):
     ("max_len", 201, "at most 200"), ("prefix", "x" * 101, "at most 100 characters"), ("seed", -1, "at least 0"),
     ("seed", 2**32, "at most"), ("prefix", "Tyr#", "'#'"), ("colour", "red", "unknown field"),
     ("prefix", "a\nb", "holds a line end"),              # gave names with a line break inside
+    ("n", True, "whole number"), ("seed", True, "whole number"),   # were taken as 1 (strict JSON types)
 ])
 def test_names_limits(client, field, value, words):
     assert words in refused(client.post("/api/names", json={field: value}), field)

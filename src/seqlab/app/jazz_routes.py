@@ -35,7 +35,7 @@ router = APIRouter()
 
 
 class JazzRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)   # true is not 1, "3" not 3: JSON has numbers
 
     chords: str = Field("", max_length=5000)         # `seqlab jazz --chords` notation; empty: `changes`
     changes: str = Field("blues", max_length=40)     # a built-in progression, or "own"

@@ -31,7 +31,7 @@ router = APIRouter()
 
 
 class Sampling(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)   # true is not 1, "3" not 3: JSON has numbers
 
     temperature: float = Field(1.0, ge=0.05, le=5.0, allow_inf_nan=False)
     top_k: int | None = Field(None, ge=1, le=1000)
