@@ -132,6 +132,11 @@ def test_cli_list_and_import(home, tmp_path, capsys):
     main(["data", "list"])
     out = capsys.readouterr().out
     assert [line.split()[3] for line in out.splitlines() if line.startswith("toy ")] == ["yes"]
+    cached = data.cache_dir() / "toy.txt"
+    cached.write_bytes(cached.read_bytes()[::-1])          # there, but not the dataset's bytes: not just "no"
+    main(["data", "list"])
+    out = capsys.readouterr().out
+    assert [line.split()[3:5] for line in out.splitlines() if line.startswith("toy ")] == [["wrong", "sha256"]]
 
 
 @pytest.mark.parametrize("argv", [["data", "import", "{tmp}/missing.txt"], ["data", "fetch", "nope"],

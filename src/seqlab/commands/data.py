@@ -23,8 +23,10 @@ def register(subparsers) -> None:
 def _list(args) -> int:
     rows = [("name", "file", "bytes", "present", "path")]
     for ds in data.DATASETS.values():
-        rows.append((ds.name, ds.filename, str(ds.size), "yes" if data.is_present(ds.name) else "no",
-                     str(data.cache_dir() / ds.filename)))
+        cached = data.cache_dir() / ds.filename
+        # a file that is there with other bytes is not "no": it says what to do (import or fetch again)
+        state = "yes" if data.is_present(ds.name) else "wrong sha256" if cached.is_file() else "no"
+        rows.append((ds.name, ds.filename, str(ds.size), state, str(cached)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.rjust(w) if i == 2 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
