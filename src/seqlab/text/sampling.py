@@ -150,11 +150,8 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
         stop_at_newline = lm.mode == "lines"
     last, states = _read_prefix(lm, prefix, 1)
     scores = np.zeros(1)
-    # the kept continuations as back-pointers: after step t, kept row r ends with chosen[t][r] and continues
-    # row parent[t][r] of step t - 1 (copying each kept list every step made a long search quadratic)
-    parent: list[list[int]] = []
-    chosen: list[list[int]] = []
-    ended: list[tuple[float, int, int, int | None]] = []   # (log-probability, step, row before it, last id)
+    seqs: list[list[int]] = [[]]
+    ended: list[tuple[float, list[int]]] = []
     V = lm.vocab.size
     for t in range(max_len):
         cand = (scores[:, None] + last).ravel()                          # (k·V,)
@@ -164,7 +161,7 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
             row, ch = divmod(j, V)
             if stop_at_newline and ch == lm.start_id and t + 1 >= min_len:
                 if rank < beam:
-                    ended.append((float(cand[j]), t - 1, row, ch))
+                    ended.append((float(cand[j]), seqs[row] + [ch]))
             elif len(keep_rows) < beam:
                 keep_rows.append(row)
                 keep_ids.append(ch)
@@ -172,24 +169,16 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
             rank += 1
             if len(keep_rows) == beam and rank >= beam:
                 break
-        if not keep_rows or (ended and max(e[0] for e in ended) >= keep_scores[0]):
+        if not keep_rows or (ended and max(s for s, _ in ended) >= keep_scores[0]):
             break
-        parent.append(keep_rows)
-        chosen.append(keep_ids)
+        seqs = [seqs[r] + [c] for r, c in zip(keep_rows, keep_ids)]
         scores = np.array(keep_scores)
         if t + 1 < max_len:
             last, states = lm.model.step(np.array(keep_ids), _take(states, np.array(keep_rows)))
     else:
-        ended += [(float(s), max_len - 1, r, None) for r, s in enumerate(scores)]
+        ended += [(float(s), q) for s, q in zip(scores, seqs)]
     ended.sort(key=lambda e: -e[0])                                      # stable: earlier first on ties
-
-    def ids(step: int, row: int, last_id: int | None) -> np.ndarray:
-        out = [] if last_id is None else [last_id]
-        for s in range(step, -1, -1):
-            out.append(chosen[s][row])
-            row = parent[s][row]
-        return np.array(out[::-1], np.int64)
-    return [(lm.vocab.decode(ids(step, row, c)), s) for s, step, row, c in ended]
+    return [(lm.vocab.decode(np.array(q, np.int64)), s) for s, q in ended]
 
 
 def sample_lines(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
