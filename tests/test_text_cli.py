@@ -178,3 +178,13 @@ def test_the_last_line_names_the_parameters_the_file_holds(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1].endswith(f"best held-out {best['nats_per_char']:.4f} "
                                                              f"nats/char at step 100")
     assert load_checkpoint(tmp_path / "b.npz")[1]["train"]["model"] == best
+
+
+def test_names_cut_off_at_max_len_are_said_to_be_cut(capsys):
+    # an unfinished name counted as a new one: "Ler" of --max-len 3
+    assert main(["names", "--max-len", "3", "-n", "5", "--seed", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert all(len(s) == 3 for s in out.split())
+    assert err == "5 of 5 not in the training data (5 of them cut off at --max-len 3)\n"
+    assert main(["names", "-n", "3", "--seed", "1"]) == 0
+    assert capsys.readouterr().err == "3 of 3 not in the training data\n"

@@ -98,6 +98,8 @@ def test_export_and_import_round_trip_of_a_bundled_model(tmp_path, capsys):
     a, b = original.model.arrays(), back.model.arrays()
     assert a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
     assert back.vocab == original.vocab and back.mode == original.mode and back.lower == original.lower
+    assert main(["sample", str(npz), "-n", "2", "--no-stream"]) == 0   # the novelty line says why it is missing
+    assert capsys.readouterr().err == "novelty not counted: the model holds no training lines (an imported model)\n"
     # an export carries its own vocabulary, case and mode: the bare-state_dict options were ignored, silently
     for extra, what in ((["--mode", "stream"], "the mode given"), (["--keep-case"], "the case given"),
                         (["--vocab", "dinos"], "the vocabulary given")):

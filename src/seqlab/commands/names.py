@@ -28,5 +28,5 @@ def run(args) -> int:
     names = draw(lm, args)
     for s in names:
         print(s.capitalize())
-    report_novelty(lm, names)
+    report_novelty(lm, names, args)
     return 0

@@ -93,12 +93,21 @@ def _max_len(lm, args) -> int:
     return args.max_len if args.max_len is not None else (100 if lm.mode == "lines" else 400)
 
 
-def report_novelty(lm, lines: list[str]) -> None:
+def report_novelty(lm, lines: list[str], args) -> None:
+    """On stderr, for a lines model: how many of `lines` are not training lines, and how many of those
+    were cut off at --max-len (a name not finished is not a new name)."""
     from seqlab.text.sampling import novelty
 
-    if lm.mode == "lines" and lm.training_lines is not None:
-        new = novelty(lines, lm.training_lines)
-        sys.stderr.write(f"{new} of {len(lines)} not in the training data\n")
+    if lm.mode != "lines":
+        return
+    if lm.training_lines is None:
+        sys.stderr.write("novelty not counted: the model holds no training lines (an imported model)\n")
+        return
+    new = novelty(lines, lm.training_lines)
+    start, max_len = len(lm.normalize(args.prefix)), _max_len(lm, args)
+    cut = sum(1 for s in lines if len(s) - start >= max_len and s not in lm.training_lines)
+    said = f" ({cut} of them cut off at --max-len {max_len})" if cut else ""
+    sys.stderr.write(f"{new} of {len(lines)} not in the training data{said}\n")
 
 
 def _beam_lines(lm, args) -> list[str]:
@@ -175,11 +184,11 @@ def run(args) -> int:
         lines = _beam_lines(lm, args)
     elif not args.no_stream:
         lines = _stream_lines(lm, args, sys.stdout)
-        report_novelty(lm, lines)
+        report_novelty(lm, lines, args)
         return 0
     else:
         lines = draw(lm, args)
     for s in lines:
         print(s)
-    report_novelty(lm, lines)
+    report_novelty(lm, lines, args)
     return 0
