@@ -7,25 +7,19 @@ by inverse CDF with one uniform per row. Temperature 0 takes the most likely sym
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from seqlab.engine.activations import softmax
 from seqlab.errors import UserError
-
-
-def is_number(x) -> bool:
-    """A real number that is not a bool (True would pass for 1)."""
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
-def is_whole(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+from seqlab.values import is_number, is_whole
 
 
 def check_options(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> None:
     """UserError for a temperature < 0 (0 means the most likely), a top-k < 1 or a top-p outside (0, 1];
     also for values that are not numbers (a NaN temperature would pick symbol 0 every time)."""
-    if not is_number(temperature) or not np.isfinite(temperature) or temperature < 0:
+    if not is_number(temperature) or not math.isfinite(temperature) or temperature < 0:
         raise UserError(f"temperature must be a number >= 0, got {temperature!r}")
     if top_k is not None and (not is_whole(top_k) or top_k < 1):
         raise UserError(f"top-k must be a whole number of at least 1, got {top_k!r}")
@@ -55,6 +49,11 @@ def next_distribution(log_probs: np.ndarray, temperature: float = 1.0, top_k: in
     check_options(temperature, top_k, top_p)
     if temperature == 0:
         raise UserError("temperature 0 has no distribution: it takes the most likely symbol (see choose)")
+    return _distribution(log_probs, temperature, top_k, top_p)
+
+
+def _distribution(log_probs, temperature, top_k, top_p):
+    """next_distribution without the checks (choose has made them)."""
     z = log_probs / temperature
     if top_k is not None and top_k < z.shape[1]:
         # The k-th largest value of each row; everything below it is removed (ties at the cut are kept).
@@ -80,4 +79,4 @@ def choose(log_probs: np.ndarray, rng: np.random.Generator, temperature: float =
     check_options(temperature, top_k, top_p)
     if temperature == 0:
         return np.argmax(log_probs, axis=1)
-    return draw(next_distribution(log_probs, temperature, top_k, top_p), rng)
+    return draw(_distribution(log_probs, temperature, top_k, top_p), rng)

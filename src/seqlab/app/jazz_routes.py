@@ -114,9 +114,8 @@ def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
     b = bundle()
     measures = body.choruses * (len(b.progression) if changes is None else len(changes))
     if measures > MAX_MEASURES:
-        one = measures // body.choruses
-        if one > MAX_MEASURES and changes is not None:      # one chorus is too long: the typed chords' fault
-            raise FieldError("chords", f"the changes last {one} measures; at most {MAX_MEASURES} here")
+        if changes is not None and len(changes) > MAX_MEASURES:   # one chorus is too long: the chords' fault
+            raise FieldError("chords", f"the changes last {len(changes)} measures; at most {MAX_MEASURES} here")
         raise FieldError("choruses", f"the solo would last {measures} measures; at most {MAX_MEASURES} here "
                                      f"(fewer choruses)")
     take = perform(b, changes=changes, choruses=body.choruses, bpm=body.bpm, instrument=instrument,

@@ -66,7 +66,7 @@ class ModelStore:
 
     def _read_info(self, path: Path) -> dict | str | None:
         """The description of a text checkpoint; None for another kind of model (the jazz one); for a file
-        that cannot be read, why (one line, naming the file only)."""
+        that cannot be read, why (one line, "the file" for its name)."""
 
         stamp = self._stamp(path)
         with self._lock:
@@ -77,20 +77,18 @@ class ModelStore:
             arrays, meta = load_checkpoint(path)
             info = describe(meta, arrays) if meta.get("kind") == "char-model" else None
         except UserError as exc:
-            info = str(exc).replace(str(path), path.name)
+            info = str(exc).replace(str(path), "the file")   # listed under its name: said once, no server path
         with self._lock:
             self._info[path] = (stamp, info)
         return info
 
     def entries(self) -> list[Entry]:
-        """Every text model, sorted by name (files that are not text models are left out: `skipped`)."""
-        return self._scan()[0]
+        """Every text model, sorted by name (files that are not text models are left out)."""
+        return self.listing()[0]
 
-    def skipped(self) -> list[dict]:
-        """The .npz files left out of the listing that a user may have meant as models: {file, why} each."""
-        return self._scan()[1]
-
-    def _scan(self) -> tuple[list[Entry], list[dict]]:
+    def listing(self) -> tuple[list[Entry], list[dict]]:
+        """(entries, skipped): the text models, and the .npz files left out that a user may have meant as
+        models, {file, why} each (a jazz model is not among them)."""
         found: dict[str, Entry] = {}
         skipped = []
         for folder in self.folders:
@@ -107,7 +105,7 @@ class ModelStore:
                 try:
                     info = self._read_info(path)
                 except OSError as exc:
-                    info = f"{path.name}: cannot read ({exc.strerror or exc})"
+                    info = f"cannot read the file ({exc.strerror or exc})"
                 if isinstance(info, str):
                     skipped.append({"file": path.name, "why": info})
                 elif info is not None:

@@ -74,8 +74,8 @@ def _seed(seed: int | None) -> int:
 
 @router.get("/api/models")
 def models(request: Request) -> dict:
-    store = request.app.state.store
-    return {"models": [{"name": e.name, **e.info} for e in store.entries()], "skipped": store.skipped()}
+    entries, skipped = request.app.state.store.listing()
+    return {"models": [{"name": e.name, **e.info} for e in entries], "skipped": skipped}
 
 
 @router.post("/api/names")

@@ -76,8 +76,9 @@ def check_counts(args, lm) -> None:
     """-n and --max-len of `add_sampling_options` for the model `lm`, named as the user typed them."""
     from seqlab.text import sampling
 
-    sampling.check_length(_max_len(lm, args), "--max-len")
-    sampling.check_count(args.n, _max_len(lm, args), ("-n", "--max-len"))
+    max_len = _max_len(lm, args)
+    sampling.check_length(max_len, "--max-len")
+    sampling.check_count(args.n, max_len, ("-n", "--max-len"))
 
 
 def draw(lm, args) -> list[str]:
@@ -118,8 +119,6 @@ def _beam_lines(lm, args) -> list[str]:
         raise UserError(f"-n {args.n} is more than the beam keeps (--beam {args.beam})")
     found = beam_search(lm, args.prefix, _max_len(lm, args), args.beam)
     if len(found) < args.n:
-        import sys
-
         sys.stderr.write(f"the beam found {len(found)} of the -n {args.n} asked for: it stops once a finished "
                          f"continuation is likelier than every open one\n")
     start = lm.normalize(args.prefix)
@@ -166,8 +165,6 @@ def _show_finished(out, start: str, texts, done, shown: int) -> int:
 
 
 def run(args) -> int:
-    import sys
-
     from seqlab.errors import UserError
     from seqlab.text.model import load_model
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqlab.values import is_whole
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -18,7 +20,7 @@ def sizes(**named) -> tuple[int, ...]:
     """The given layer sizes as ints: TypeError unless each is a whole number (not a bool, not 3.5),
     ValueError unless each is at least 1."""
     for name, v in named.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        if not is_whole(v):
             raise TypeError(f"{name} must be a whole number, got {v!r}")
         if v < 1:
             raise ValueError(f"{name} must be at least 1, got {v}")

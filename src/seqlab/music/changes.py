@@ -19,7 +19,6 @@ players voice it.
 
 from __future__ import annotations
 
-import numbers
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, snap
+from seqlab.values import is_number
 
 MAX_BYTES = 1 << 20   # a changes file is a few lines; a larger one is refused before reading (/dev/zero too)
 
@@ -217,7 +217,7 @@ def builtin(name: str) -> list[list[ChordSymbol]]:
 def to_chords(measures: list[list[ChordSymbol]], beats: float = 4.0) -> list[list[Chord]]:
     """Chords per measure, offsets from the bar line: the chords of a measure share its `beats` equally;
     each carries its symbol as `name` and its voicing as `pitches`."""
-    if not (isinstance(beats, numbers.Real) and not isinstance(beats, bool) and 0 < beats < float("inf")):
+    if not (is_number(beats) and 0 < beats < float("inf")):
         raise ValueError(f"beats must be a positive number, got {beats!r}")   # 0 made chords of no length
     out = []
     for n, symbols in enumerate(measures, 1):

@@ -33,7 +33,7 @@ from seqlab.music.render import (
     write_png,
     write_wav,
 )
-from seqlab.sampling import is_number, is_whole
+from seqlab.values import is_number, is_whole
 
 BPM = (40, 300)
 SWING = (0.5, 0.75)          # straight eighths to dotted-eighth-and-sixteenth

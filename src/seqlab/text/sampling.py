@@ -15,6 +15,7 @@ from seqlab import sampling
 from seqlab.errors import UserError
 from seqlab.sampling import next_distribution
 from seqlab.text.model import START, LanguageModel
+from seqlab.values import is_number, is_whole
 
 # What one call may ask for: far above real use (`names -n 1000` takes a tenth of a second), low enough that a
 # typo such as -n 1000000000 is an error rather than an allocation of hundreds of gigabytes.
@@ -27,14 +28,14 @@ MAX_BEAM = 1_000
 def check_options(temperature: float, top_k: int | None, max_len: int, top_p: float | None = None) -> None:
     """UserError for a temperature <= 0, a top-k < 1, a top-p outside (0, 1] or a max length outside
     [1, MAX_LEN]."""
-    if not sampling.is_number(temperature) or not np.isfinite(temperature) or temperature <= 0:
+    if not is_number(temperature) or not np.isfinite(temperature) or temperature <= 0:
         raise UserError(f"temperature must be a positive number, got {temperature!r}")
     sampling.check_options(temperature, top_k, top_p)
     check_length(max_len)
 
 
 def check_length(max_len: int, name: str = "the maximum length") -> None:
-    if not sampling.is_whole(max_len) or not 1 <= max_len <= MAX_LEN:
+    if not is_whole(max_len) or not 1 <= max_len <= MAX_LEN:
         raise UserError(f"{name} must be between 1 and {MAX_LEN:,}, got {max_len}")
 
 
@@ -42,7 +43,7 @@ def check_count(n: int, max_len: int, names: tuple[str, str] = ("the number of s
                 ) -> None:
     """UserError for n outside [1, MAX_SAMPLES] or n x max_len above MAX_CHARS; `names` as the caller's
     user typed them (flags on the command line)."""
-    if not sampling.is_whole(n) or not 1 <= n <= MAX_SAMPLES:
+    if not is_whole(n) or not 1 <= n <= MAX_SAMPLES:
         raise UserError(f"{names[0]} must be between 1 and {MAX_SAMPLES:,}, got {n}")
     if n * max_len > MAX_CHARS:
         raise UserError(f"{names[0]} {n:,} times {names[1]} {max_len:,} is {n * max_len:,} characters; "
@@ -129,7 +130,7 @@ def stream(lm: LanguageModel, *, prefix: str = "", max_len: int = 100, **options
 
 
 def check_beam(beam: int, name: str = "--beam") -> None:
-    if not sampling.is_whole(beam) or not 1 <= beam <= MAX_BEAM:
+    if not is_whole(beam) or not 1 <= beam <= MAX_BEAM:
         raise UserError(f"{name} must be between 1 and {MAX_BEAM:,}, got {beam}")
 
 

@@ -8,10 +8,10 @@ its value. A new option is one line here. Light to import: the command line buil
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import Field, dataclass, field, fields
 
 from seqlab.errors import UserError
+from seqlab.values import is_number, is_whole
 
 MODES = ("lines", "stream")        # seqlab.text.data has one class for each
 CELLS = ("rnn", "lstm", "gru")     # the recurrent layers of a character model (seqlab.text.model.CELLS)
@@ -111,13 +111,9 @@ class TrainConfig:
         return cls(**{k: v for k, v in obj.items() if k in names})
 
 
-def _whole(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)   # NumPy's integers are Integral
-
-
 # the annotations are strings here (from __future__ import annotations)
-_TYPES = {"int": _whole, "float": lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
-          "bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str)}
+_TYPES = {"int": is_whole, "float": is_number, "bool": lambda v: isinstance(v, bool),
+          "str": lambda v: isinstance(v, str)}
 _WANT = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a string"}
 
 

@@ -229,13 +229,13 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
     else:
         final, held = _choose_final(run, say)
         # what the file's parameters score: the best evaluation's, or the last ones' when they were kept
-        model = {"step": run.step, "nats_per_char": held} if final and held is not None else dict(run.best)
-        _save(run, out, stop, final=True, use_current=final, scored=model)
+        scored = {"step": run.step, "nats_per_char": held} if final and held is not None else dict(run.best)
+        _save(run, out, stop, final=True, use_current=final, scored=scored)
         if plot and run.history["step"]:
             plot_losses(run.history, loss_plot_path(out), f"{out.name}: {cfg.cell} {cfg.layers}x{cfg.hidden}")
     seconds = time.perf_counter() - t0
     return {"path": str(out), "step": run.step, "best": run.best, "stopped_early": run.stopped_early,
-            "model": None if interrupted else model,
+            "model": None if interrupted else scored,
             "seconds": seconds, "chars_per_second": chars / max(seconds, 1e-9), "steps_run": run.step - first,
             "interrupted": interrupted, "steps": cfg.steps}
 
