@@ -34,7 +34,7 @@ if lib == "seqlab":
     layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell](D, H, rng=rng)
     def step():
         layer.forward(x)
-        layer.backward(dout)
+        layer.backward(dout, need_dstate=False)   # PyTorch is not asked for the initial state's gradient either
 else:
     import torch
     torch.set_num_threads(threads)

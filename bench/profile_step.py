@@ -110,7 +110,7 @@ def profile(cell: str, name: str, repeats: int) -> dict:
         held["dh"] = dense.backward(dlogits.reshape(T, B, V))
 
     def rec_backward():
-        layer.backward(held["dh"], need_dx=False)
+        layer.backward(held["dh"], need_dx=False, need_dstate=False)   # as a training step
 
     def optimizer():
         clip_by_global_norm([layer, dense], 5.0)
@@ -140,7 +140,7 @@ def profile(cell: str, name: str, repeats: int) -> dict:
 
     def fwd_bwd():
         layer.forward(x)
-        layer.backward(dh, need_dx=False)
+        layer.backward(dh, need_dx=False, need_dstate=False)
 
     calls = record_matmuls(fwd_bwd)
     matmul_ms = max(_median_ms(replay(calls), repeats) - _median_ms(replay(calls, unit=True), repeats), 0.0)
@@ -150,7 +150,7 @@ def profile(cell: str, name: str, repeats: int) -> dict:
 
     def fwd_bwd_tiny():
         tiny.forward(x1)
-        tiny.backward(d1, need_dx=False)
+        tiny.backward(d1, need_dx=False, need_dstate=False)
 
     overhead_ms = _median_ms(fwd_bwd_tiny, repeats)
     elementwise_ms = max(recurrent_ms - matmul_ms - overhead_ms, 0.0)

@@ -207,6 +207,40 @@ def test_need_dx_false_skips_only_the_input_gradient():
                 np.testing.assert_array_equal(a.grads[k], b.grads[k])
 
 
+
+@pytest.mark.parametrize("make", [lambda r: LSTM(4, 6, rng=r),
+                                  lambda r: LSTM(4, 6, rng=r, recurrent_activation="hard_sigmoid"),
+                                  lambda r: GRU(4, 6, rng=r), lambda r: GRU(4, 6, rng=r, reset_after=False),
+                                  lambda r: RNN(4, 6, rng=r)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_need_dstate_false_skips_only_the_initial_state_gradient(make, with_state, monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    full, lean = make(np.random.default_rng(1)), make(np.random.default_rng(1))
+    state = None
+    if with_state:
+        state = tuple(rng.standard_normal((3, 6)).astype(np.float32) for _ in range(1 + full.has_cell))
+        state = state if full.has_cell else state[0]
+    out, _ = full.forward(x, state)
+    lean.forward(x, state)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    products = []
+    real_matmul = np.matmul
+
+    def counted(*args, **kwargs):
+        products.append(args[0].shape)
+        return real_matmul(*args, **kwargs)
+    monkeypatch.setattr(np, "matmul", counted)
+    dx, d0 = full.backward(dout)
+    n_full = len(products)
+    dx_lean, none = lean.backward(dout, need_dstate=False)
+    assert none is None and d0 is not None
+    assert len(products) - n_full < n_full       # the last step's product(s) for dh0 are not made
+    np.testing.assert_array_equal(dx, dx_lean)
+    for k in full.grads:
+        np.testing.assert_array_equal(full.grads[k], lean.grads[k])
+
+
 @pytest.mark.parametrize("make", [lambda r: LSTM(4, 6, rng=r),
                                   lambda r: LSTM(4, 6, rng=r, recurrent_activation="hard_sigmoid"),
                                   lambda r: GRU(4, 6, rng=r), lambda r: RNN(4, 6, rng=r)])

@@ -59,9 +59,9 @@ def test_the_kernels_would_be_caught_if_they_rounded_differently(monkeypatch):
     # kernels.ONE would do) differs from the float32 NumPy code in the last bits.
     cell, _ = kernels.compiled()
 
-    def gate_grads_in_float64(row, tc, c_prev, dh, dc):
-        r, d = row.astype(np.float64), dc.astype(np.float64)
-        kernels.lstm_gate_grads(r, tc.astype(np.float64), c_prev.astype(np.float64), dh.astype(np.float64), d)
+    def gate_grads_in_float64(row, tc, c_prev, dout, dh_rec, dc):
+        r, d, f64 = row.astype(np.float64), dc.astype(np.float64), (tc, c_prev, dout, dh_rec)
+        kernels.lstm_gate_grads(r, *(a.astype(np.float64) for a in f64), d)
         row[...], dc[...] = r, d
     fused = _run(20, 32, 32, 128, np.float32, ids=False, with_state=False, with_dout=True, seed=1)
     monkeypatch.setattr(kernels, "compiled", lambda: (cell, gate_grads_in_float64))

@@ -87,8 +87,8 @@ class CourseModel:
         loss_sum, _, dz = softmax_cross_entropy(z, targets)
         dz /= m
         da_last = self.drop2.backward(self.dense.backward(dz))
-        da1, _ = self.lstm2.backward(None, (da_last, None))
-        self.lstm1.backward(self.drop1.backward(da1), need_dx=False)   # x is data
+        da1, _ = self.lstm2.backward(None, (da_last, None), need_dstate=False)
+        self.lstm1.backward(self.drop1.backward(da1), need_dx=False, need_dstate=False)   # x is data
         return loss_sum / m
 
     def train_on_batch(self, x, y) -> float:

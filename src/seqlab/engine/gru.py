@@ -96,10 +96,12 @@ class GRU(Recurrent):
         self._cache = GRUCache(x, gates, hs, aux) if cache else None
         return hs[1:], hs[T].copy()
 
-    def backward(self, dout, dstate=None, need_dx: bool = True):
+    def backward(self, dout, dstate=None, need_dx: bool = True, need_dstate: bool = True):
         """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads.
 
         need_dx=False skips dx (returns None) when the input is data, not something to train; ids have no dx.
+        need_dstate=False skips the last step's product that only dh0 needs (returns None for it) when the
+        initial state is not trained: zeros, or a state carried over from the previous batch.
         """
         x, gates, hs, aux = self._need_cache()
         T, B = x.shape[:2]
@@ -138,8 +140,9 @@ class GRU(Recurrent):
                 np.multiply(n, r, out=drec_n[t])       # d aux
                 np.multiply(n, aux[t], out=s1)         # dr
                 gate_grad_inplace(self.recurrent_activation, r, s1, s2)
-                dh_rec += np.matmul(row[:, :2 * H], W_rzT)
-                dh_rec += np.matmul(drec_n[t], W_nT)
+                if t or need_dstate:
+                    dh_rec += np.matmul(row[:, :2 * H], W_rzT)
+                    dh_rec += np.matmul(drec_n[t], W_nT)
             else:
                 # n = tanh(… + (r ∗ h)·W_hn): d(r ∗ h) = d(pre n)·W_hnᵀ
                 np.matmul(n, W_nT, out=s1)
@@ -147,7 +150,8 @@ class GRU(Recurrent):
                 dh_rec += s2
                 s1 *= h                                # dr
                 gate_grad_inplace(self.recurrent_activation, r, s1, s2)
-                dh_rec += np.matmul(row[:, :2 * H], W_rzT)
+                if t or need_dstate:
+                    dh_rec += np.matmul(row[:, :2 * H], W_rzT)
 
         self._cache = None
         dgates = gates  # dL/d(input pre-activations), (T, B, 3H)
@@ -160,4 +164,4 @@ class GRU(Recurrent):
         else:
             np.matmul(aux.reshape(T * B, H).T, dgates[:, :, 2 * H:].reshape(T * B, H), out=gW_h[:, 2 * H:])
         dx = self._input_grads(x, dgates, need_dx)
-        return dx, dh_rec
+        return dx, (dh_rec if need_dstate else None)

@@ -7,7 +7,7 @@ beside it in seqlab.engine.lstm (no fast-math: no reassociation, no fused multip
 the same bit for bit; tests/test_kernels.py checks that. The NumPy code stays the reference and runs when
 Numba is missing (it is the optional `fast` extra) or SEQLAB_NUMBA=0 is set.
 
-Shapes: row (B, 4H), the i, f, g, o blocks of one step side by side; c_prev, c, tc, dh, dc (B, H).
+Shapes: row (B, 4H), the i, f, g, o blocks of one step side by side; c_prev, c, tc, dout, dh_rec, dc (B, H).
 """
 
 from __future__ import annotations
@@ -47,16 +47,19 @@ def lstm_cell(row, c_prev, c):
             cb[j] = f * cp[j] + i * g
 
 
-def lstm_gate_grads(row, tc, c_prev, dh, dc):
+def lstm_gate_grads(row, tc, c_prev, dout, dh_rec, dc):
     """Backward, one step: row (the gates i, f, g, o) := dL/d(pre-activations) in place, dc := dL/dc⟨t−1⟩.
 
-    In: dh = dL/da⟨t⟩, dc = dL/dc⟨t⟩ from step t+1, tc = tanh c⟨t⟩, c_prev = c⟨t−1⟩. With
+    In: dh = dout + dh_rec = dL/da⟨t⟩ (from the output and from step t+1; dout may be an empty (0, 0) array
+    when there is none), dc = dL/dc⟨t⟩ from step t+1, tc = tanh c⟨t⟩, c_prev = c⟨t−1⟩. With
     d = dc + dh ∗ o ∗ (1 − tc²):  di = d∗g ∗ i(1−i),  df = d∗c_prev ∗ f(1−f),  dg = d ∗ (1−g²)∗i,
     do = dh∗tc ∗ o(1−o),  dc⟨t−1⟩ = d ∗ f.
     """
     B, H = dc.shape
+    with_dout = dout.shape[0] > 0
     for b in range(B):
-        r, tb, cp, dhb, dcb = row[b], tc[b], c_prev[b], dh[b], dc[b]    # 1-D views, as in lstm_cell
+        r, tb, cp, hb, dcb = row[b], tc[b], c_prev[b], dh_rec[b], dc[b]    # 1-D views, as in lstm_cell
+        ob = dout[b] if with_dout else hb
         ri, rf, rg, ro = r[:H], r[H:2 * H], r[2 * H:3 * H], r[3 * H:]
         for j in range(H):
             i = ri[j]
@@ -64,11 +67,12 @@ def lstm_gate_grads(row, tc, c_prev, dh, dc):
             g = rg[j]
             o = ro[j]
             t = tb[j]
-            d = dcb[j] + ((ONE - t * t) * o) * dhb[j]
+            dh = ob[j] + hb[j] if with_dout else hb[j]
+            d = dcb[j] + ((ONE - t * t) * o) * dh
             ri[j] = (d * g) * ((ONE - i) * i)
             rf[j] = (d * cp[j]) * ((ONE - f) * f)
             rg[j] = d * ((ONE - g * g) * i)
-            ro[j] = (dhb[j] * t) * ((ONE - o) * o)
+            ro[j] = (dh * t) * ((ONE - o) * o)
             dcb[j] = d * f
 
 

@@ -116,10 +116,12 @@ class LSTM(Recurrent):
         out = hs[1:]
         return out, (hs[T].copy(), cs[T].copy())
 
-    def backward(self, dout, dstate=None, need_dx: bool = True):
+    def backward(self, dout, dstate=None, need_dx: bool = True, need_dstate: bool = True):
         """dout (T, B, H) or None, dstate (dh_T, dc_T) or None -> (dx (T, B, D), (dh0, dc0)); sets grads.
 
         need_dx=False skips dx (returns None) when the input is data, not something to train; ids have no dx.
+        need_dstate=False skips the last step's product that only (dh0, dc0) needs (returns None in their place)
+        when the initial state is not trained: zeros, or a state carried over from the previous batch.
 
         The gate buffer of the forward pass is overwritten with dL/d(pre-activation), so backward runs once
         per forward.
@@ -130,6 +132,7 @@ class LSTM(Recurrent):
         dout, dh_rec, dc = self._start_backward(dout, dstate, T, B)   # dL/da⟨t⟩ from step t+1, dL/dc⟨t⟩
         sigmoid_gates = self.recurrent_activation == "sigmoid"
         fused = kernels.compiled() if sigmoid_gates else None
+        no_dout = np.empty((0, 0), self.dtype)          # the kernel's "no dout" (it sums dout + dh_rec itself)
         # W_hᵀ copied contiguous once per call: OpenBLAS's small per-step products are 30-45% slower on a
         # transposed view (the same sums; at small sizes its kernels may round the last bit differently).
         W_hT = aligned_copy(self.params["W_h"].T)
@@ -142,15 +145,16 @@ class LSTM(Recurrent):
         for t in range(T - 1, -1, -1):
             row = gates[t]
             i, f, g, o = row[:, :H], row[:, H:2 * H], row[:, 2 * H:3 * H], row[:, 3 * H:]
+            tc = tcs[t]
+            if fused is not None:
+                fused[1](row, tc, cs[t], no_dout if dout is None else dout[t], dh_rec, dc)   # the sigmoid
+                if t or need_dstate:                                                       # branch below
+                    np.matmul(row, W_hT, out=dh_rec)
+                continue
             if dout is None:
                 dh = dh_rec                            # read before this step's product overwrites it
             else:
                 dh = np.add(dout[t], dh_rec, out=dh_sum)
-            tc = tcs[t]
-            if fused is not None:
-                fused[1](row, tc, cs[t], dh, dc)            # the sigmoid branch below, in one loop
-                np.matmul(row, W_hT, out=dh_rec)
-                continue
             # dc⟨t⟩ += da⟨t⟩ ∗ o ∗ (1 − tanh²c⟨t⟩)
             np.multiply(tc, tc, out=s1)
             np.subtract(1.0, s1, out=s1)
@@ -187,13 +191,14 @@ class LSTM(Recurrent):
                 np.multiply(dc, cs[t], out=s1)
                 dc *= f
                 gate_grad_inplace(self.recurrent_activation, f, s1, s2)
-            np.matmul(row, W_hT, out=dh_rec)
+            if t or need_dstate:
+                np.matmul(row, W_hT, out=dh_rec)
 
         dgates = gates  # now dL/d(pre-activations), (T, B, 4H)
         self._cache = None
         np.matmul(hs[:T].reshape(T * B, H).T, dgates.reshape(T * B, 4 * H), out=self.grads["W_h"])
         dx = self._input_grads(x, dgates, need_dx)
-        return dx, (dh_rec, dc)
+        return dx, ((dh_rec, dc) if need_dstate else None)
 
     def cell_states(self) -> np.ndarray:
         """c⟨1⟩ … c⟨T⟩ of the last forward(..., cache=True): a (T, B, H) copy (the course's c)."""

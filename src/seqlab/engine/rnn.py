@@ -51,10 +51,12 @@ class RNN(Recurrent):
         self._cache = RNNCache(x, hs) if cache else None
         return hs[1:], hs[T].copy()
 
-    def backward(self, dout, dstate=None, need_dx: bool = True):
+    def backward(self, dout, dstate=None, need_dx: bool = True, need_dstate: bool = True):
         """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads.
 
         need_dx=False skips dx (returns None) when the input is data, not something to train; ids have no dx.
+        need_dstate=False skips the last step's product that only dh0 needs (returns None for it) when the
+        initial state is not trained: zeros, or a state carried over from the previous batch.
         """
         x, hs = self._need_cache()
         T, B = x.shape[:2]
@@ -71,8 +73,9 @@ class RNN(Recurrent):
                 d *= dh_rec
             else:
                 d *= dout[t] + dh_rec
-            np.matmul(d, W_hT, out=dh_rec)
+            if t or need_dstate:
+                np.matmul(d, W_hT, out=dh_rec)
         self._cache = None
         np.matmul(hs[:T].reshape(T * B, H).T, dpre.reshape(T * B, H), out=self.grads["W_h"])
         dx = self._input_grads(x, dpre, need_dx)
-        return dx, dh_rec
+        return dx, (dh_rec if need_dstate else None)

@@ -46,16 +46,17 @@ class Stack:
             new_states.append(s)
         return h, new_states
 
-    def backward(self, dout, dstates=None, need_dx: bool = True):
+    def backward(self, dout, dstates=None, need_dx: bool = True, need_dstate: bool = True):
         """dout (T, B, H) or None, dstates list or None -> (dx (T, B, D), list of d initial states).
 
-        need_dx=False skips the bottom layer's dx (returns None) when the input is data."""
+        need_dx=False skips the bottom layer's dx (returns None) when the input is data; need_dstate=False
+        skips the initial states' gradients (each None), as each layer's backward does."""
         if dstates is None:
             dstates = [None] * len(self.layers)
         d0 = [None] * len(self.layers)
         d = dout
         for k in range(len(self.layers) - 1, -1, -1):
-            d, d0[k] = self.layers[k].backward(d, dstates[k], need_dx=need_dx or k > 0)
+            d, d0[k] = self.layers[k].backward(d, dstates[k], need_dx=need_dx or k > 0, need_dstate=need_dstate)
             if k:
                 d = self.dropouts[k - 1].backward(d)
         return d, d0
@@ -90,8 +91,9 @@ class Bidirectional:
         out_b, st_b = self.layers[1].forward(x[::-1].copy(), sb, cache=cache)
         return np.concatenate([out_f, out_b[::-1]], axis=2), (st_f, st_b)
 
-    def backward(self, dout, dstate=None, need_dx: bool = True):
-        """dout (T, B, H_f + H_b) or None -> (dx (T, B, D) or None, (d state forward, d state backward))."""
+    def backward(self, dout, dstate=None, need_dx: bool = True, need_dstate: bool = True):
+        """dout (T, B, H_f + H_b) or None -> (dx (T, B, D) or None, (d state forward, d state backward));
+        need_dstate=False: each d state is None (see the layers' backward)."""
         dsf, dsb = (None, None) if dstate is None else dstate
         Hf = self.layers[0].output_size
         if dout is not None and (not isinstance(dout, np.ndarray) or dout.ndim != 3
@@ -100,8 +102,8 @@ class Bidirectional:
                              f"{getattr(dout, 'shape', type(dout).__name__)}")
         df = None if dout is None else np.ascontiguousarray(dout[:, :, :Hf])
         db = None if dout is None else np.ascontiguousarray(dout[::-1, :, Hf:])
-        dx_f, d0f = self.layers[0].backward(df, dsf, need_dx=need_dx)
-        dx_b, d0b = self.layers[1].backward(db, dsb, need_dx=need_dx)
+        dx_f, d0f = self.layers[0].backward(df, dsf, need_dx=need_dx, need_dstate=need_dstate)
+        dx_b, d0b = self.layers[1].backward(db, dsb, need_dx=need_dx, need_dstate=need_dstate)
         if dx_f is None or dx_b is None:                       # id inputs have no dx
             return None, (d0f, d0b)
         return (dx_f + dx_b[::-1] if need_dx else None), (d0f, d0b)

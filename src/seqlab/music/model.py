@@ -55,7 +55,7 @@ class JazzModel:
         logits = self.dense.forward(a)                                            # (Tx, m, n_values)
         loss, _, dlogits = softmax_cross_entropy(logits.reshape(-1, self.n_values), y_ids.reshape(-1))
         dlogits = (dlogits / m).astype(self.dtype).reshape(logits.shape)
-        self.lstm.backward(self.dense.backward(dlogits), need_dx=False)   # x is data
+        self.lstm.backward(self.dense.backward(dlogits), need_dx=False, need_dstate=False)   # x is data
         return loss / m
 
     def step(self, x: np.ndarray, state=None):

@@ -143,7 +143,7 @@ class CharModel:
             dh = self.dense.backward(dlogits.reshape(T, B, V).astype(self.dtype, copy=False))
             dh = self.out_dropout.backward(dh)
             trainable_input = bool(self.input.params)   # an embedding, not a fixed one-hot
-            dx, _ = self.rnn.backward(dh, need_dx=trainable_input)
+            dx, _ = self.rnn.backward(dh, need_dx=trainable_input, need_dstate=False)   # states are not trained
             if trainable_input:
                 self.input.backward(self.in_dropout.backward(dx))
         finally:
