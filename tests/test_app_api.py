@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app_helpers import NAMES_TEXT, models_folder, parse_sse, wait_for
 from seqlab.app.errors import Busy
+from seqlab.app.jazz_routes import SOLOS_KEPT
 from seqlab.app.server import create_app
 from seqlab.commands.poem import complete
 from seqlab.music.bundle import load_bundle
@@ -161,6 +162,62 @@ def test_a_body_that_is_not_a_json_object_is_refused(client, content, ctype):
 def test_an_oversized_request_is_refused_before_it_is_read(client):
     r = client.post("/api/names", content=b"x" * 300_000, headers={"content-type": "application/json"})
     assert "at most 262,144 bytes" in refused(r, None)
+
+
+def test_a_chunked_body_is_held_to_the_same_limit_and_otherwise_reaches_the_route(client):
+    # a body without a Content-Length (chunked) used to pass the length check and then fail as a 400 "error
+    # parsing the body" once it ran over the limit
+    big = client.post("/api/names", content=(b"x" * 1024 for _ in range(300)),
+                      headers={"content-type": "application/json"})
+    assert "at most 262,144 bytes" in refused(big, None)
+    pieces = (part.encode() for part in ('{"model": "dinos", ', '"n": 3, "seed": 1}'))
+    small = client.post("/api/names", content=pieces, headers={"content-type": "application/json"})
+    assert small.status_code == 200 and small.json() == client.post(
+        "/api/names", json={"model": "dinos", "n": 3, "seed": 1}).json()
+
+
+@pytest.mark.parametrize("method,path,allow", [("GET", "/api/names", "POST"), ("DELETE", "/api/poem", "POST"),
+                                               ("POST", "/api/status", "GET"), ("PUT", "/api/models", "GET")])
+def test_an_endpoint_asked_with_the_wrong_method_says_which_it_takes(client, method, path, allow):
+    # GET on a POST endpoint used to answer 404 "no such API endpoint", as if it were not there
+    r = client.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == allow
+    assert r.json()["detail"] == f"{path} takes {allow}, not {method}"
+
+
+def test_unknown_endpoints_are_404_whatever_the_method(client):
+    for method in ("GET", "POST", "DELETE"):
+        r = client.request(method, "/api/nothing-here")
+        assert r.status_code == 404 and r.json()["detail"] == "no such API endpoint: /api/nothing-here"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/status", "/static/app.js"])
+def test_head_is_get_without_the_body(client, path):
+    # HEAD answered 405 on the page and the API's GET routes
+    head, get = client.head(path), client.get(path)
+    assert head.status_code == get.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if path != "/api/status":     # the status counts change between the two requests; files do not
+        assert int(head.headers["content-length"]) == len(get.content)
+
+
+def test_the_solo_files_answer_byte_ranges_and_old_ones_leave_the_disk(client):
+    # Safari asks for bytes 0-1 of an audio file before it plays it, and plays nothing without a 206
+    d = client.post("/api/jazz", json={"changes": "ii-v-i", "seed": 4}).json()
+    whole = client.get(d["wav"]).content
+    part = client.get(d["wav"], headers={"Range": "bytes=0-1"})
+    assert part.status_code == 206 and part.content == whole[:2] == b"RI"
+    assert part.headers["content-range"] == f"bytes 0-1/{len(whole)}"
+    tail = client.get(d["wav"], headers={"Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.content == whole[-100:]
+    assert client.get(d["wav"], headers={"Range": f"bytes={len(whole) + 10}-"}).status_code == 416
+    solos = client.app.state.solos
+    first = solos.get(d["id"], "wav")
+    assert first.read_bytes() == whole
+    for seed in range(SOLOS_KEPT):
+        client.post("/api/jazz", json={"changes": "ii-v-i", "seed": seed})
+    assert solos.get(d["id"], "wav") is None and not first.parent.exists()
+    assert client.get(d["wav"]).status_code == 404
 
 
 # --- poem ----------------------------------------------------------------------------------------------------

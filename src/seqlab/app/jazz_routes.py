@@ -3,20 +3,21 @@ PNG, MIDI) and serve the files. The music is `seqlab.music.perform`'s, the same 
 
 POST /api/jazz                 {chords, changes, choruses, bpm, instrument, swing, temperature, seed}
                                -> {id, wav, png, midi, figures...}
-GET  /api/jazz/{id}/solo.{ext} the rendered files (the last SOLOS_KEPT solos are kept in memory)
+GET  /api/jazz/{id}/solo.{ext} the rendered files (the last SOLOS_KEPT solos are kept), byte ranges too
 GET  /api/changes              the built-in progressions and the instruments
 """
 
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from seqlab.app.errors import FieldError
@@ -48,23 +49,34 @@ class JazzRequest(BaseModel):
 
 
 class Solos:
-    """The rendered files of the last SOLOS_KEPT solos, by id."""
+    """The rendered files of the last SOLOS_KEPT solos, by id, in a temporary folder of their own: served from
+    files, they answer byte ranges (Safari asks for them before it plays a WAV)."""
 
     def __init__(self):
-        self._files: OrderedDict[str, dict[str, bytes]] = OrderedDict()
+        self._dir = tempfile.TemporaryDirectory(prefix="seqlab-solos-")
+        self._keys: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def add(self, files: dict[str, bytes]) -> str:
         key = secrets.token_hex(8)
+        folder = Path(self._dir.name) / key
+        folder.mkdir()
+        for ext, data in files.items():
+            (folder / f"solo.{ext}").write_bytes(data)
         with self._lock:
-            self._files[key] = files
-            while len(self._files) > SOLOS_KEPT:
-                self._files.popitem(last=False)
+            self._keys[key] = None
+            while len(self._keys) > SOLOS_KEPT:
+                old, _ = self._keys.popitem(last=False)
+                shutil.rmtree(Path(self._dir.name) / old, ignore_errors=True)
         return key
 
-    def get(self, key: str, ext: str) -> bytes | None:
+    def get(self, key: str, ext: str) -> Path | None:
         with self._lock:
-            return self._files.get(key, {}).get(ext)
+            path = Path(self._dir.name) / key / f"solo.{ext}"
+            return path if key in self._keys and path.is_file() else None
+
+    def close(self) -> None:
+        self._dir.cleanup()
 
 
 _bundle = None
@@ -149,9 +161,9 @@ def jazz(body: JazzRequest, request: Request) -> dict:
 
 @router.get("/api/jazz/{key}/solo.{ext}")
 def solo_file(key: str, ext: str, request: Request):
-    data = request.app.state.solos.get(key, ext) if ext in TYPES else None
-    if data is None:
+    path = request.app.state.solos.get(key, ext) if ext in TYPES else None
+    if path is None:
         return JSONResponse({"detail": f"no such solo file (only the last {SOLOS_KEPT} solos are kept)"},
                             status_code=404)
-    return Response(data, media_type=TYPES[ext], headers={
-        "Content-Disposition": f'inline; filename="solo-{key}.{ext}"', "Cache-Control": "max-age=3600"})
+    return FileResponse(path, media_type=TYPES[ext], content_disposition_type="inline",
+                        filename=f"solo-{key}.{ext}", headers={"Cache-Control": "max-age=3600"})

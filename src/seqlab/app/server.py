@@ -12,9 +12,10 @@ import contextlib
 import threading
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
 from threadpoolctl import threadpool_limits
 
 from seqlab import __version__
@@ -25,6 +26,7 @@ from seqlab.data import cache_dir
 from seqlab.text.model import BUNDLED_DIR
 
 STATIC = Path(__file__).resolve().parent / "static"
+CATCH_ALL = "/api/{rest:path}"        # answers what no other API route does: 404, or 405 with the methods
 MAX_BODY = 256 * 1024                 # bytes of a JSON request
 MAX_UPLOAD_BODY = 5 * 1024 * 1024 + 64 * 1024   # bytes of an upload request (the file and the form)
 
@@ -40,21 +42,59 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         limit = MAX_UPLOAD_BODY if scope["path"] == "/api/train" else MAX_BODY
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            field = "file" if scope["path"] == "/api/train" else None
-            what = "file must be at most 5 MB" if field else f"the request must be at most {limit:,} bytes"
-            return await errors.error_response([(field, what)])(scope, receive, send)
-        seen = 0
-
-        async def counted():
-            nonlocal seen
+        field = "file" if scope["path"] == "/api/train" else None
+        too_large = errors.error_response([(field, "file must be at most 5 MB" if field
+                                            else f"the request must be at most {limit:,} bytes")])
+        if length is not None:
+            if not length.isdigit() or int(length) > limit:
+                return await too_large(scope, receive, send)
+            return await self.app(scope, receive, send)
+        # No length given (a chunked body): read it here, up to the limit, and hand the route what was read.
+        messages, seen = [], 0
+        while True:
             message = await receive()
+            messages.append(message)
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise errors.FieldError(None, f"the request must be at most {limit:,} bytes")
-            return message
+                return await too_large(scope, receive, send)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
 
-        return await self.app(scope, counted, send)
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        return await self.app(scope, replay, send)
+
+
+class HeadAsGet:
+    """ASGI middleware: HEAD is answered as GET without the body (RFC 9110), on every GET route."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return None
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        return await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def allowed_methods(app: FastAPI, scope) -> list[str]:
+    """The methods that another of the app's routes takes at this request's path (the catch-all excluded)."""
+    found = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in app.router.routes
+               if getattr(route, "path", None) != CATCH_ALL):
+            found.append(method)
+    return found
 
 
 def default_store(models_dir: Path | None) -> ModelStore:
@@ -80,6 +120,7 @@ def create_app(models_dir: str | Path | None = None) -> FastAPI:
         finally:
             app.state.closing.set()
             trainer.shutdown()
+            app.state.solos.close()
             blas.restore_original_limits()
 
     app = FastAPI(title="seqlab playground", version=__version__, lifespan=lifespan, docs_url=None,
@@ -91,6 +132,7 @@ def create_app(models_dir: str | Path | None = None) -> FastAPI:
     app.state.solos = jazz_routes.Solos()
     errors.install(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(HeadAsGet)
     for module in (text_routes, jazz_routes, train_routes):
         app.include_router(module.router)
 
@@ -99,9 +141,16 @@ def create_app(models_dir: str | Path | None = None) -> FastAPI:
         return {"version": __version__, "models": store.names(), **app.state.stats,
                 "training": trainer.running}
 
-    @app.get("/api/{rest:path}")
-    def unknown(rest: str):
-        return JSONResponse({"detail": f"no such API endpoint: /api/{rest}"}, status_code=404)
+    @app.api_route(CATCH_ALL, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    def unknown(rest: str, request: Request):
+        path = f"/api/{rest}"
+        methods = allowed_methods(app, request.scope)
+        if methods:    # the endpoint is there, for another method
+            answer = errors.error_response([(None, f"{path} takes {' or '.join(methods)}, not {request.method}")],
+                                           status=405)
+            answer.headers["Allow"] = ", ".join(methods)
+            return answer
+        return JSONResponse({"detail": f"no such API endpoint: {path}"}, status_code=404)
 
     @app.get("/", include_in_schema=False)
     def index():
