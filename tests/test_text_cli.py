@@ -77,6 +77,29 @@ def test_train_bad_options_and_bad_resume(trained, tmp_path, capsys):
     assert model.read_bytes() == before
 
 
+@pytest.mark.parametrize("flags, words", [
+    (["--cell", "gru", "--forget-bias", "0"], ("--forget-bias", "--cell gru has none")),
+    (["--cell", "rnn", "--forget-bias", "2"], ("--cell rnn has none",)),
+    (["--init", "GOOD", "--forget-bias", "0"], ("--init gives the run all of its weights",)),
+    (["--seq-len", "50"], ("--seq-len", "lines mode trains on whole lines", "--mode stream")),
+    (["--min-lr-ratio", "0.5"], ("--min-lr-ratio", "without --decay-steps")),
+])
+def test_a_setting_the_run_would_not_use_is_refused(trained, tmp_path, capsys, flags, words):
+    # each of these used to train without a word, the setting doing nothing
+    d, corpus, model = trained
+    out = tmp_path / "m.npz"
+    flags = [str(model) if f == "GOOD" else f for f in flags]
+    _fails(capsys, ["train", str(corpus), "-o", str(out), "--hidden", "8", "--steps", "2", "--quiet", *flags],
+           *words)
+    assert list(tmp_path.iterdir()) == []
+    # the same settings where they act are taken
+    used = {"--cell": ["--cell", "lstm"], "--init": [], "--seq-len": ["--mode", "stream"],
+            "--min-lr-ratio": ["--decay-steps", "2"]}[flags[0]]
+    kept = [f for f in flags if f not in ("--init", str(model))] if flags[0] == "--init" else flags
+    assert main(["train", str(corpus), "-o", str(out), "--hidden", "8", "--steps", "2", "--quiet",
+                 *(kept if flags[0] != "--cell" else kept[2:]), *used]) == 0
+
+
 def test_resuming_with_the_run_s_own_settings_spelt_out_is_allowed(trained, tmp_path, capsys):
     d, corpus, model = trained
     copy = tmp_path / "again.npz"

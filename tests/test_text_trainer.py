@@ -29,8 +29,10 @@ def prose(tmp_path):
 
 
 def _cfg(**kw) -> TrainConfig:
-    base = dict(hidden=12, batch_size=4, seq_len=9, eval_every=5, checkpoint_every=5, sample_every=10,
-                lr=0.01, holdout=0.2, seed=3)
+    base = dict(hidden=12, batch_size=4, eval_every=5, checkpoint_every=5, sample_every=10, lr=0.01, holdout=0.2,
+                seed=3)
+    if kw.get("mode") == "stream":
+        base["seq_len"] = 9       # lines mode refuses a --seq-len: it trains on whole lines
     base.update(kw)
     return TrainConfig(**base)
 

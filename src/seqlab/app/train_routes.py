@@ -49,10 +49,11 @@ def config_for(form: TrainForm, chars: int) -> TrainConfig:
     """The run's settings: the form's size, mode and steps; a loss point every steps/40 steps (at most every
     MAX_EVAL_EVERY) and 5 rounds of samples; a held-out split of 10% (in stream mode at most MAX_HELDOUT_STREAM
     characters, as it is scored at every point)."""
-    holdout = 0.1 if form.mode == "lines" else min(0.1, MAX_HELDOUT_STREAM / max(chars, 1))
-    return TrainConfig(mode=form.mode, hidden=form.hidden, layers=form.layers, steps=form.steps,
-                       eval_every=min(max(1, form.steps // 40), MAX_EVAL_EVERY), sample_every=max(1, form.steps // 5),
-                       checkpoint_every=0, holdout=holdout, seq_len=64, decay_steps=form.steps, seed=0)
+    stream = {} if form.mode == "lines" else {"seq_len": 64, "holdout": min(0.1, MAX_HELDOUT_STREAM / max(chars, 1))}
+    return TrainConfig(**{"mode": form.mode, "hidden": form.hidden, "layers": form.layers, "steps": form.steps,
+                          "eval_every": min(max(1, form.steps // 40), MAX_EVAL_EVERY),
+                          "sample_every": max(1, form.steps // 5), "checkpoint_every": 0, "holdout": 0.1,
+                          "decay_steps": form.steps, "seed": 0, **stream})
 
 
 def _model_name(wanted: str, filename: str) -> str:

@@ -101,6 +101,24 @@ class TrainConfig:
             raise UserError(f"--patience counts evaluations, but --eval-every {self.eval_every} is more than the "
                             f"run's {self.steps} steps")
 
+    def check_used(self, init: bool = False) -> None:
+        """UserError for a setting given off its default that this run would not use (a new run's settings;
+        `init`: the run starts from another model's weights)."""
+        default = TrainConfig()
+
+        def given(name):
+            return getattr(self, name) != getattr(default, name)
+        if given("forget_bias") and self.cell != "lstm":
+            raise UserError(f"--forget-bias is the initial bias of an LSTM's forget gate; --cell {self.cell} has none")
+        if given("forget_bias") and init:
+            raise UserError("--forget-bias sets an initial bias, but --init gives the run all of its weights")
+        if given("seq_len") and self.mode == "lines":
+            raise UserError("--seq-len is the length of stream mode's pieces; lines mode trains on whole lines "
+                            "(add --mode stream for continuous text)")
+        if given("min_lr_ratio") and not self.decay_steps:
+            raise UserError("--min-lr-ratio is where --decay-steps' cosine decay ends; without --decay-steps the "
+                            "learning rate stays constant")
+
     def model_config(self) -> dict:
         return {k: getattr(self, k) for k in ("cell", "hidden", "layers", "dropout", "embed", "forget_bias",
                                           "weight_drop")}

@@ -115,6 +115,8 @@ def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, cal
     cfg = cfg or TrainConfig()
     cfg.check()
     _check_engine(cfg)
+    if resume is None:              # a resumed run's settings are its checkpoint's (see _check_unchanged)
+        cfg.check_used(init=init is not None)
     if resume is not None and init is not None:
         raise UserError("--init and --resume do not go together: a resumed run already has its parameters")
     if init is not None and cfg.devices > 1:
