@@ -100,6 +100,12 @@ def test_a_setting_the_run_would_not_use_is_refused(trained, tmp_path, capsys, f
                  *(kept if flags[0] != "--cell" else kept[2:]), *used]) == 0
 
 
+def test_the_jazz_model_given_to_a_text_command_points_to_seqlab_jazz(trained, capsys):
+    d, corpus, model = trained
+    for argv in (["sample", "jazz"], ["eval", "jazz", str(corpus)], ["names", "--model", "jazz"]):
+        _fails(capsys, argv, "not a character-level text model; it is a jazz model: play it with `seqlab jazz --model`")
+
+
 def test_resuming_with_the_run_s_own_settings_spelt_out_is_allowed(trained, tmp_path, capsys):
     d, corpus, model = trained
     copy = tmp_path / "again.npz"

@@ -24,6 +24,8 @@ from seqlab.fileio import atomic_output, cannot_write
 FORMAT = "seqlab-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
+# The "kind" in the metadata of what seqlab writes: a character model (seqlab.text), a jazz model (seqlab.music)
+TEXT_KIND, JAZZ_KIND = "char-model", "seqlab-jazz"
 _RESERVED = ("format", "format_version", "sha256")
 
 

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqlab.checkpoint import load_checkpoint
+from seqlab.checkpoint import TEXT_KIND, load_checkpoint
 from seqlab.errors import UserError
 from seqlab.text.model import load_model
 
@@ -75,7 +75,7 @@ class ModelStore:
             return cached[1]
         try:
             arrays, meta = load_checkpoint(path)
-            info = describe(meta, arrays) if meta.get("kind") == "char-model" else None
+            info = describe(meta, arrays) if meta.get("kind") == TEXT_KIND else None
         except UserError as exc:
             info = str(exc).replace(str(path), "the file")   # listed under its name: said once, no server path
         with self._lock:

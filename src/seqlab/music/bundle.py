@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 
 import seqlab.pretrained
-from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
+from seqlab.checkpoint import JAZZ_KIND, finite_or_refuse, load_checkpoint, save_checkpoint
 from seqlab.engine import init
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, Note
 from seqlab.music.model import JazzModel
 
-KIND = "seqlab-jazz"
+KIND = JAZZ_KIND
 
 
 def default_path() -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab import engine
-from seqlab.checkpoint import finite_or_refuse, load_checkpoint, save_checkpoint
+from seqlab.checkpoint import JAZZ_KIND, TEXT_KIND, finite_or_refuse, load_checkpoint, save_checkpoint
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, init, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
 from seqlab.engine.base import check_ids, generator, load_named_arrays, named_arrays, sizes
@@ -222,7 +222,7 @@ class LanguageModel:
             text = "\n".join(sorted(self.training_lines))
             arrays["data.training_lines"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
         arrays.update(extra_arrays or {})
-        meta = {"kind": "char-model", "config": self.model.config(), "vocab": self.vocab.to_json(),
+        meta = {"kind": TEXT_KIND, "config": self.model.config(), "vocab": self.vocab.to_json(),
                 "normalize": {"lower": self.lower}, "mode": self.mode}
         meta.update(extra_meta or {})
         return arrays, meta
@@ -237,8 +237,9 @@ class LanguageModel:
         """Inverse of `to_checkpoint`; UserError when the file holds something other than a usable char
         model: wrong kind, settings of the wrong type, arrays of the wrong shape or dtype, NaN or inf."""
 
-        if meta.get("kind") != "char-model":
-            raise UserError(f"{source} is a seqlab checkpoint but not a character-level text model")
+        if meta.get("kind") != TEXT_KIND:
+            jazz = "; it is a jazz model: play it with `seqlab jazz --model`" if meta.get("kind") == JAZZ_KIND else ""
+            raise UserError(f"{source} is a seqlab checkpoint but not a character-level text model{jazz}")
         weights = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
         try:
             _check_config(meta["config"], weights)
@@ -319,7 +320,7 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
         bundled = BUNDLED_DIR / f"{name_or_path}.npz"
         if bundled.is_file():
             return bundled
-    names = ", ".join(bundled_models("char-model")) or "none installed; run `make models`"
+    names = ", ".join(bundled_models(TEXT_KIND)) or "none installed; run `make models`"
     raise UserError(f"{name_or_path}: no such model file; expected a checkpoint path or a bundled model "
                     f"name ({names})")
 
