@@ -240,14 +240,21 @@ def test_a_poem_with_top_p_streams_the_nucleus_completion(client):
     assert text == complete(load_model("shakespeare"), "when i", 120, 1.0, 4, top_p=0.8)
 
 
+@pytest.mark.parametrize("field, value", [("temperature", 0.5), ("temperature", 1.0), ("top_k", 3), ("top_p", 0.9),
+                                          ("seed", 4)])
+def test_a_beam_refuses_the_sampling_options_it_would_ignore(client, field, value):
+    r = client.post("/api/poem", json={"prompt": "shall i", "length": 20, "beam": 2, field: value})
+    assert "does not apply with a beam" in refused(r, field)
+
+
 def test_a_poem_with_a_beam_is_the_likeliest_completion_in_one_piece(client):
     body = {"prompt": "shall i compare thee", "length": 100, "beam": 3}
-    events = parse_sse(client.post("/api/poem", json={**body, "seed": 1, "temperature": 2.0}).text)
+    events = parse_sse(client.post("/api/poem", json={**body, "top_k": None, "top_p": None}).text)  # empty fields
     assert events[0] == ("start", {"beam": 3, "model": "shakespeare"})
     pieces = [d["text"] for e, d in events if e == "message"]
     assert pieces == [complete(load_model("shakespeare"), "shall i compare thee", 100, beam=3)]
     assert events[-1] == ("done", {"chars": len(pieces[0])})
-    again = parse_sse(client.post("/api/poem", json=body).text)   # no seed, another temperature: the same
+    again = parse_sse(client.post("/api/poem", json=body).text)   # the same every time
     assert [d["text"] for e, d in again if e == "message"] == pieces
 
 

@@ -125,12 +125,16 @@ def test_the_poem_grows_as_it_is_sampled(page, shots):
 def test_a_beam_writes_the_likeliest_completion_at_once(page):
     show(page, "poem")
     page.fill("#poem-form [name=length]", "80")
+    sampling = [f"#poem-form [name={name}]" for name in ("temperature", "top_k", "top_p", "seed")]
+    assert not any(page.is_disabled(s) for s in sampling)
     page.fill("#poem-form [name=beam]", "2")
+    assert all(page.is_disabled(s) for s in sampling)      # not sent: the API refuses them beside a beam
     prompt = page.input_value("#poem-form [name=prompt]")
     page.click("#poem-form button[type=submit]")
     page.wait_for_function("document.querySelector('#poem-summary').textContent.includes('beam 2')")
     assert page.inner_text("#poem-out .completion") == complete(load_model("shakespeare"), prompt, 80, beam=2)
     page.fill("#poem-form [name=beam]", "")
+    assert not any(page.is_disabled(s) for s in sampling)
 
 
 def test_a_solo_plays_in_the_page_beside_its_piano_roll(page, shots):

@@ -100,6 +100,15 @@ def test_a_setting_the_run_would_not_use_is_refused(trained, tmp_path, capsys, f
                  *(kept if flags[0] != "--cell" else kept[2:]), *used]) == 0
 
 
+@pytest.mark.parametrize("argv, words", [
+    (["poem", "shall i", "--beam", "2", "--temperature", "0.5", "--seed", "3"], "--temperature and --seed do not"),
+    (["poem", "shall i", "--beam", "2", "--top-p", "0.9"], "--top-p does not apply with --beam"),
+    (["sample", "dinos", "--beam", "3", "--top-k", "3"], "--top-k does not apply with --beam"),
+])
+def test_a_beam_refuses_the_sampling_options_it_would_ignore(capsys, argv, words):
+    _fails(capsys, argv, words, "leave out --beam to sample")
+
+
 def test_the_jazz_model_given_to_a_text_command_points_to_seqlab_jazz(trained, capsys):
     d, corpus, model = trained
     for argv in (["sample", "jazz"], ["eval", "jazz", str(corpus)], ["names", "--model", "jazz"]):

@@ -96,7 +96,9 @@ def test_beam_and_prompt_file_from_the_command_line(model_file, capsys, tmp_path
     best = beam_search(LanguageModel.from_checkpoint(*_load(model_file)), "ab cd\nef", 20, 3)[0][0]
     assert status == 0 and out == "ab cd\nef" + best + "\n"
     assert _run(capsys, "sample", str(model_file), "--beam", "3", "--max-len", "20", "--prompt-file",
-                str(prompt), "--seed", "7") == (0, out, "")          # the seed changes nothing
+                str(prompt)) == (0, out, "")                          # the same every time
+    assert _run(capsys, "sample", str(model_file), "--beam", "3", "--prompt-file", str(prompt), "--seed",
+                "7")[0] == 2                                          # so a seed is refused, not ignored
     status, poem, _ = _run(capsys, "poem", "--model", str(model_file), "--prompt-file", str(prompt),
                            "--length", "30", "--beam", "2")
     assert status == 0 and poem.startswith("ab cd\nef") and poem.endswith("\n")

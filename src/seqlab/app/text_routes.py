@@ -52,6 +52,15 @@ class PoemRequest(Sampling):
     length: int = Field(400, ge=1, le=MAX_TEXT)
     beam: int | None = Field(None, ge=1, le=8)   # the likeliest completion instead of a sampled one
 
+    def check_beam(self) -> None:
+        """No sampling option beside a beam: the search chooses nothing at random, so they would be ignored."""
+        if self.beam is None:
+            return
+        for name in ("temperature", "top_k", "top_p", "seed"):
+            if name in self.model_fields_set and getattr(self, name) is not None:
+                raise FieldError(name, f"{name.replace('_', '-')} does not apply with a beam: the search finds the "
+                                       f"likeliest completion, the same every time")
+
 
 def _model(request: Request, name: str):
     try:
@@ -128,12 +137,13 @@ def poem(body: PoemRequest, request: Request):
 
     Sampling happens only while the client reads: a client that goes away stops it at the next piece.
     Requests take turns on the CPU (app.state.compute) a piece at a time, so simultaneous poems interleave.
-    With `beam` the likeliest completion a beam of that width finds comes as one piece (the sampling options
-    and the seed do not apply: it is the same every time).
+    With `beam` the likeliest completion a beam of that width finds comes as one piece; it is the same every
+    time, so the sampling options and the seed are refused beside it (422).
     """
+    body.check_beam()
     lm = _model(request, body.model)
     _encode(lm, body.prompt, "prompt")
-    seed = _seed(body.seed)
+    seed = None if body.beam is not None else _seed(body.seed)
     stats = request.app.state.stats
 
     async def events():

@@ -96,7 +96,7 @@ def run(args) -> int:
 
     if not 1 <= args.length <= MAX_LENGTH:
         raise UserError(f"--length must be between 1 and {MAX_LENGTH:,}, got {args.length}")
-    check_beam(args.beam)
+    check_beam(args)
     check_options(args.temperature, args.top_k, args.length, args.top_p)
     if args.prompt_file is not None and args.prompt is not None:
         raise UserError("give either PROMPT or --prompt-file, not both")

@@ -65,11 +65,21 @@ def read_prompt_file(path: str) -> str:
         raise UserError(f"--prompt-file: {exc}") from None
 
 
-def check_beam(beam: int | None) -> None:
+def check_beam(args) -> None:
+    """--beam's width, and no sampling option beside it: a beam search chooses no character at random, so
+    --temperature, --top-k, --top-p and --seed would be ignored."""
+    from seqlab.errors import UserError
     from seqlab.text import sampling
 
-    if beam is not None:
-        sampling.check_beam(beam, "--beam")
+    if args.beam is None:
+        return
+    sampling.check_beam(args.beam, "--beam")
+    given = [flag for flag, value, default in (("--temperature", args.temperature, 1.0), ("--top-k", args.top_k, None),
+                                               ("--top-p", args.top_p, None), ("--seed", args.seed, None))
+             if value != default]
+    if given:
+        raise UserError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply with --beam: a beam "
+                        f"search finds the likeliest completion, the same every time (leave out --beam to sample)")
 
 
 def check_counts(args, lm) -> None:
@@ -168,7 +178,7 @@ def run(args) -> int:
     from seqlab.errors import UserError
     from seqlab.text.model import load_model
 
-    check_beam(args.beam)
+    check_beam(args)
     if args.prompt_file is not None:
         if args.prefix:
             raise UserError("give either --prefix or --prompt-file, not both")

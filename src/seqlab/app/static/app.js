@@ -19,7 +19,7 @@ function values(form) {
   // Numbers as numbers, empty optional numbers as null, text as typed.
   const out = {};
   for (const el of form.elements) {
-    if (!el.name || el.type === "file") continue;
+    if (!el.name || el.type === "file" || el.disabled) continue;   // a greyed-out field does not apply
     if (el.type === "number") {
       const raw = el.value.trim();
       out[el.name] = raw === "" ? null : Number(raw);
@@ -215,6 +215,16 @@ $("#poem-form").addEventListener("submit", async ev => {
 });
 
 $("#poem-stop").addEventListener("click", () => { if (poemAbort) poemAbort.abort(); });
+
+// A beam chooses nothing at random: while it holds a number, the sampling fields do not apply (the API
+// refuses them beside a beam).
+const beamInput = $("#poem-form [name=beam]");
+function sampleFields() {
+  const beam = beamInput.value.trim() !== "";
+  for (const name of ["temperature", "top_k", "top_p", "seed"]) $(`#poem-form [name=${name}]`).disabled = beam;
+}
+beamInput.addEventListener("input", sampleFields);
+sampleFields();
 
 // --- jazz -------------------------------------------------------------------------------------------------
 let progressions = [];
