@@ -100,7 +100,7 @@ class GRU(Recurrent):
         """dout (T, B, H) or None, dstate dh_T (B, H) or None -> (dx (T, B, D), dh0 (B, H)); sets grads.
 
         need_dx=False skips dx (returns None) when the input is data, not something to train; ids have no dx.
-        need_dstate=False skips the last step's product that only dh0 needs (returns None for it) when the
+        need_dstate=False skips the last step's products that only dh0 needs (returns None for it) when the
         initial state is not trained: zeros, or a state carried over from the previous batch.
         """
         x, gates, hs, aux = self._need_cache()
