@@ -44,3 +44,12 @@ def test_bench_app_shapes_run_the_three_applications(capsys, monkeypatch):
     assert main(["bench", "--shapes", "app", "--cells", "gru", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert re.findall(r"(\w+): T=\d+ B=\d+ input=\d+ hidden=\d+", out) == ["dinos", "jazz", "poem"]
+
+
+def test_several_threads_in_one_process_come_with_a_note_pointing_to_own_processes(capsys):
+    small = ["-T", "2", "-B", "1", "-D", "2", "-H", "2", "--repeats", "1", "--cells", "rnn"]
+    assert main(["bench", "--threads", "2", *small]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bench/processes.py" in err and "spin" in err
+    assert main(["bench", "--threads", "1", *small]) == 0
+    assert capsys.readouterr().err == ""

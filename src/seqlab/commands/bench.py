@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from seqlab.errors import UserError
 
@@ -59,4 +60,9 @@ def run(args) -> int:
                  for r in results]
         tables.append(bench.format_table(results, label if name is None else f"{name}: {label}"))
     print(json.dumps(rows) if args.json else "\n\n".join(tables))
+    threads = results[0]["threads"]
+    if threads > 1 and results[0]["device"] == "cpu":
+        print(f"note: on {threads} threads in one process each library's idle threads spin on the cores the other "
+              f"needs, which slows both; bench/processes.py in the source tree times each in its own process",
+              file=sys.stderr)
     return 0
