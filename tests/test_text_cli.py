@@ -115,6 +115,28 @@ def test_the_jazz_model_given_to_a_text_command_points_to_seqlab_jazz(trained, c
         _fails(capsys, argv, "not a character-level text model; it is a jazz model: play it with `seqlab jazz --model`")
 
 
+def test_a_file_named_like_a_bundled_model_shadows_it_only_if_it_is_a_checkpoint(trained, tmp_path, monkeypatch,
+                                                                                   capsys):
+    # a text file called dinos in the current folder made even `seqlab names` fail: "dinos is not a seqlab
+    # checkpoint"
+    from seqlab.music.bundle import load_bundle
+    from seqlab.text.model import BUNDLED_DIR, resolve_model
+
+    d, corpus, model = trained
+    assert main(["names", "-n", "3", "--seed", "0"]) == 0
+    names = capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dinos").write_text("my own names\n", encoding="utf-8")
+    (tmp_path / "shakespeare").mkdir()
+    (tmp_path / "jazz").write_text("x", encoding="utf-8")
+    assert resolve_model("dinos") == BUNDLED_DIR / "dinos.npz"
+    assert resolve_model("shakespeare") == BUNDLED_DIR / "shakespeare.npz"
+    assert main(["names", "-n", "3", "--seed", "0"]) == 0 and capsys.readouterr().out == names
+    assert load_bundle("jazz").model.n_values == load_bundle().model.n_values
+    (tmp_path / "dinos").write_bytes(model.read_bytes())       # a checkpoint of that name is the user's model
+    assert resolve_model("dinos").resolve() == (tmp_path / "dinos").resolve()
+
+
 def test_resuming_with_the_run_s_own_settings_spelt_out_is_allowed(trained, tmp_path, capsys):
     d, corpus, model = trained
     copy = tmp_path / "again.npz"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import seqlab.pretrained
-from seqlab.checkpoint import JAZZ_KIND, finite_or_refuse, load_checkpoint, save_checkpoint
+from seqlab.checkpoint import JAZZ_KIND, finite_or_refuse, is_checkpoint, load_checkpoint, save_checkpoint
 from seqlab.engine import init
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, Note
@@ -81,9 +81,10 @@ def save_bundle(path, bundle: JazzBundle, extra_arrays: dict | None = None, extr
 
 def load_bundle(path=None) -> JazzBundle:
     """The bundle at `path` (the packaged model when None or "jazz", its name as `seqlab sample dinos` names
-    the text models, unless a file of that name exists); UserError if it is missing or not a jazz model."""
+    the text models, unless a seqlab checkpoint of that name is in the current folder); UserError if it is
+    missing or not a jazz model."""
 
-    path = default_path() if path is None or (path == "jazz" and not Path(path).exists()) else Path(path)
+    path = default_path() if path is None or (path == "jazz" and not is_checkpoint(path)) else Path(path)
     if not path.exists() and path == default_path():
         raise UserError(f"the bundled jazz model {path} is missing; build it with `make models` or train one "
                         f"with `seqlab jazz --train MIDI`")

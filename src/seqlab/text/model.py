@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab import engine
-from seqlab.checkpoint import JAZZ_KIND, TEXT_KIND, finite_or_refuse, load_checkpoint, save_checkpoint
+from seqlab.checkpoint import JAZZ_KIND, TEXT_KIND, finite_or_refuse, is_checkpoint, load_checkpoint, save_checkpoint
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, init, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
 from seqlab.engine.base import check_ids, generator, load_named_arrays, named_arrays, sizes
@@ -312,14 +312,17 @@ def bundled_models(kind: str | None = None) -> list[str]:
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """An existing path as given; else the bundled model of that name; else UserError naming both options."""
+    """An existing path as given; else the bundled model of that name; else UserError naming both options.
+
+    A bundled model's name ("dinos") is shadowed only by a seqlab checkpoint of that name in the current
+    folder: a text file or a folder called `dinos` there used to make even `seqlab names` fail."""
     p = Path(name_or_path)
-    if p.exists():
+    bare = isinstance(name_or_path, str) and "/" not in name_or_path and os.sep not in name_or_path
+    bundled = BUNDLED_DIR / f"{name_or_path}.npz" if bare else None
+    if p.exists() and (bundled is None or not bundled.is_file() or is_checkpoint(p)):
         return p
-    if isinstance(name_or_path, str) and "/" not in name_or_path and os.sep not in name_or_path:
-        bundled = BUNDLED_DIR / f"{name_or_path}.npz"
-        if bundled.is_file():
-            return bundled
+    if bundled is not None and bundled.is_file():
+        return bundled
     names = ", ".join(bundled_models(TEXT_KIND)) or "none installed; run `make models`"
     raise UserError(f"{name_or_path}: no such model file; expected a checkpoint path or a bundled model "
                     f"name ({names})")
