@@ -1,5 +1,8 @@
 """Forward + backward of seqlab's and PyTorch's recurrent layers, each library in its own process.
 
+The same measurement as `seqlab bench --processes N` (seqlab.bench.own_process_ms), for several thread counts
+and the three application shapes in one go.
+
 `seqlab bench` times both in one process, taking turns. On several threads that costs both sides: after its
 turn each library's idle worker threads keep spinning for a while (OpenBLAS's, PyTorch's OpenMP ones) and take
 cores from the other. Here every measurement is a fresh process that imports one library only; processes
@@ -13,50 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 
-from seqlab.bench import APP_SHAPES
-
-# The measurement each child process runs: argv = library, cell, T, B, D, H, threads, repeats.
-CHILD = r"""
-import sys, time
-import numpy as np
-lib, cell = sys.argv[1], sys.argv[2]
-T, B, D, H, threads, repeats = map(int, sys.argv[3:])
-rng = np.random.default_rng(0)
-x = rng.standard_normal((T, B, D)).astype(np.float32)
-dout = rng.standard_normal((T, B, H)).astype(np.float32)
-if lib == "seqlab":
-    from threadpoolctl import threadpool_limits
-    from seqlab.engine import GRU, LSTM, RNN
-    threadpool_limits(limits=threads, user_api="blas")
-    layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell](D, H, rng=rng)
-    def step():
-        layer.forward(x)
-        layer.backward(dout, need_dstate=False)   # PyTorch is not asked for the initial state's gradient either
-else:
-    import torch
-    torch.set_num_threads(threads)
-    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](D, H)
-    xt, dt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
-    def step():
-        out, _ = module(xt)
-        out.backward(dt)
-for _ in range(10):
-    step()
-times = []
-for _ in range(repeats):
-    t0 = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - t0)
-print(float(np.median(times)) * 1e3)
-"""
-
-
-def child_ms(lib: str, cell: str, shape: dict, threads: int, repeats: int) -> float:
-    args = [sys.executable, "-c", CHILD, lib, cell, *(str(shape[k]) for k in "TBDH"), str(threads), str(repeats)]
-    return float(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+from seqlab.bench import APP_SHAPES, own_process_ms
 
 
 def _list(kind, allowed=None):
@@ -92,7 +54,7 @@ def main(argv=None) -> int:
                     order = ("seqlab", "torch") if r % 2 == 0 else ("torch", "seqlab")
                     for lib in order:
                         (ours if lib == "seqlab" else theirs).append(
-                            child_ms(lib, cell, shape, threads, args.repeats))
+                            own_process_ms(lib, cell, *(shape[k] for k in "TBDH"), threads, args.repeats))
                 a, b = statistics.median(ours), statistics.median(theirs)
                 rows.append({"shape": name, "cell": cell, "threads": threads, "seqlab_ms": round(a, 3),
                              "torch_ms": round(b, 3), "ratio": round(a / b, 3)})

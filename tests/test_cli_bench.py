@@ -50,6 +50,27 @@ def test_several_threads_in_one_process_come_with_a_note_pointing_to_own_process
     small = ["-T", "2", "-B", "1", "-D", "2", "-H", "2", "--repeats", "1", "--cells", "rnn"]
     assert main(["bench", "--threads", "2", *small]) == 0
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "bench/processes.py" in err and "spin" in err
+    assert err.count("\n") == 1 and "--processes 3" in err and "spin" in err
     assert main(["bench", "--threads", "1", *small]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_processes_time_each_library_in_fresh_processes_of_its_own(capsys, monkeypatch):
+    calls = []
+    real = bench.own_process_ms
+
+    def recorded(lib, *args):
+        calls.append(lib)
+        return real(lib, *args)
+    monkeypatch.setattr(bench, "own_process_ms", recorded)
+    assert main(["bench", "--processes", "2", "--threads", "2", "--json", "--cells", "rnn", "-T", "2", "-B", "1",
+                 "-D", "2", "-H", "2", "--repeats", "1"]) == 0
+    out, err = capsys.readouterr()
+    (row,) = json.loads(out)
+    assert row["cell"] == "rnn" and row["seqlab_ms"] > 0 and row["torch_ms"] > 0
+    assert calls == ["seqlab", "torch", "torch", "seqlab"]     # alternating which goes first
+    assert err == ""                                          # no note: this is the fair comparison
+    assert main(["bench", "--processes", "-1"]) == 2
+    assert "--processes must be at least 0, got -1" in capsys.readouterr().err
+    assert main(["bench", "--processes", "2", "--device", "cuda"]) == 2
+    assert "leave out --device" in capsys.readouterr().err

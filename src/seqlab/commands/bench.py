@@ -15,7 +15,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="time forward + backward of LSTM, GRU and RNN against PyTorch",
         description="Times forward + backward of seqlab's LSTM, GRU and RNN layers against PyTorch's in the same "
-                    "process (float32, same threads, alternating runs, medians).")
+                    "process, or with --processes N in processes of their own (float32, same threads, "
+                    "alternating runs, medians).")
     p.add_argument("--json", action="store_true",
                    help="print only a JSON list of {cell, shape, seqlab_ms, torch_ms, ratio}")
     p.add_argument("--shapes", choices=["app"], default=None,
@@ -32,6 +33,10 @@ def register(subparsers) -> None:
                    help="what seqlab is timed against (torch, the only one; needs PyTorch)")
     p.add_argument("--device", default="cpu", help="where that backend runs: cpu, cuda or cuda:N (cpu); on a "
                                                    "GPU that is cuDNN's kernels, seqlab staying on the CPU")
+    p.add_argument("--processes", type=int, default=0, metavar="N",
+                   help="time each library in N fresh processes of its own, alternating, instead of both in this "
+                        "one: the fair comparison on several threads, where the two libraries' idle threads "
+                        "would spin on each other's cores (default: 0, one process)")
     p.set_defaults(func=run)
 
 
@@ -42,6 +47,10 @@ def run(args) -> int:
     bad = [c for c in cells if c not in bench.BLOCKS]
     if bad or not cells:
         raise UserError(f"--cells must name lstm, gru or rnn, got {args.cells!r}")
+    if args.processes < 0:
+        raise UserError(f"--processes must be at least 0, got {args.processes}")
+    if args.processes and args.device != "cpu":
+        raise UserError("--processes times both libraries on this CPU; leave out --device")
     for name in ("steps", "batch", "input", "hidden", "repeats"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be a positive integer, got {getattr(args, name)}")
@@ -53,7 +62,10 @@ def run(args) -> int:
         shapes = [(None, args.steps, args.batch, args.input, args.hidden)]
     rows, tables = [], []
     for name, T, B, D, H in shapes:
-        results = bench.run(cells, T, B, D, H, args.repeats, args.threads, device=args.device)
+        if args.processes:
+            results = bench.run_processes(cells, T, B, D, H, args.repeats, args.threads, rounds=args.processes)
+        else:
+            results = bench.run(cells, T, B, D, H, args.repeats, args.threads, device=args.device)
         label = bench.shape_label(T, B, D, H)
         shape = {"name": name, "T": T, "B": B, "D": D, "H": H}
         rows += [{"cell": r["cell"], "shape": shape, **{k: r[k] for k in ("seqlab_ms", "torch_ms", "ratio")}}
@@ -61,8 +73,7 @@ def run(args) -> int:
         tables.append(bench.format_table(results, label if name is None else f"{name}: {label}"))
     print(json.dumps(rows) if args.json else "\n\n".join(tables))
     threads = results[0]["threads"]
-    if threads > 1 and results[0]["device"] == "cpu":
+    if threads > 1 and results[0]["device"] == "cpu" and not args.processes:
         print(f"note: on {threads} threads in one process each library's idle threads spin on the cores the other "
-              f"needs, which slows both; bench/processes.py in the source tree times each in its own process",
-              file=sys.stderr)
+              f"needs, which slows both; --processes 3 times each in processes of its own", file=sys.stderr)
     return 0
