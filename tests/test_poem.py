@@ -108,3 +108,12 @@ def test_bundled_model_scores_the_held_out_tenth(tmp_path, capsys):
     assert result["nats_per_char"] <= 1.38      # pre-trained on the plays (the sonnets alone gave 1.620)
     recorded = load_model("shakespeare").meta["heldout"]
     assert result["nats_per_char"] == pytest.approx(recorded["nats_per_char"], abs=1e-5)  # BLAS threads
+
+
+def test_a_beam_poem_is_verse_not_a_run_of_empty_lines(capsys):
+    # After a line that ends a sentence the likeliest characters are newlines (the sonnets part with three
+    # empty lines); a beam once wrote nine in a row, then a line. It now keeps to one empty line at most.
+    status, out, _ = poem(capsys, "shall i compare thee to a summer's day?", "--beam", "2", "--length", "60")
+    assert status == 0 and "\n\n\n" not in out
+    verse = out.splitlines()[1:]
+    assert sum(len(line) for line in verse) >= 60 and all(line.strip() for line in verse)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,26 @@ def test_a_wide_beam_finds_the_most_likely_continuation_of_all(seed):
     assert beam_search(lm, "ab", max_len=L, beam=1)[0][0] == greedy
     narrow = beam_search(lm, "ab", max_len=L, beam=2)[0]
     assert every[greedy] - 1e-6 <= narrow[1] <= every[best] + 1e-6
+
+
+def _blank_run(text: str) -> int:
+    """The longest run of empty lines in text (n newlines in a row make n - 1)."""
+    return max((len(run) for run in re.findall("\n+", text)), default=1) - 1
+
+
+def test_a_beam_limited_to_one_empty_line_in_a_row_finds_the_likeliest_such_continuation():
+    lm = _lm(seed=6)
+    lm.model.dense.params["b"][lm.start_id] += 4.0        # newlines likely, as after a line of a sonnet
+    L = 5
+    free = beam_search(lm, "ab", max_len=L, beam=2)[0][0]
+    assert _blank_run("\n" + "ab" + free) > 1              # the search without the rule: empty lines
+    every = {"".join(t): _logp(lm, "ab", "".join(t)) for t in itertools.product(lm.vocab.chars, repeat=L)}
+    allowed = {t: s for t, s in every.items() if _blank_run("\nab" + t) <= 1}
+    best = max(allowed, key=allowed.get)
+    found = beam_search(lm, "ab", max_len=L, beam=3 ** (L - 1), max_blank_lines=1)
+    assert found[0][0] == best and found[0][1] == pytest.approx(allowed[best], abs=1e-6)
+    assert len(found) == 3 ** (L - 1) and all(_blank_run("\nab" + t) <= 1 for t, _ in found)
+    assert all(_blank_run("\na\n" + t) == 0 for t, _ in beam_search(lm, "a\n", 4, 3, max_blank_lines=0))
 
 
 def test_beam_in_lines_mode_ends_at_the_end_of_a_line_and_is_deterministic():

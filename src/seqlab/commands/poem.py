@@ -14,6 +14,7 @@ from seqlab.errors import UserError
 QUESTION = "Write the beginning of your poem, the Shakespeare machine will complete it. Your input is: "
 MAX_EXTRA = 400  # how far past --length the completion may run while looking for the end of a line
 MAX_LENGTH = 100_000  # characters of a poem: a typo's 10**9 is an error, not hours of sampling
+MAX_BLANK_LINES = 1  # a beam's poem: a stanza break, not the run of empty lines it finds likeliest
 
 
 def register(subparsers) -> None:
@@ -69,7 +70,8 @@ def complete(lm, prompt: str, length: int, temperature: float = 1.0, seed: int |
     from seqlab.text.sampling import beam_search
 
     if beam is not None:
-        text = beam_search(lm, prompt, length + MAX_EXTRA, beam, stop_at_newline=True, min_len=length)[0][0]
+        text = beam_search(lm, prompt, length + MAX_EXTRA, beam, stop_at_newline=True, min_len=length,
+                           max_blank_lines=MAX_BLANK_LINES)[0][0]
         if on_char is not None:
             on_char(text)
         return text

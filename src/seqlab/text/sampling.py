@@ -135,7 +135,8 @@ def check_beam(beam: int, name: str = "--beam") -> None:
 
 
 def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: int = 4, *,
-                stop_at_newline: bool | None = None, min_len: int = 0) -> list[tuple[str, float]]:
+                stop_at_newline: bool | None = None, min_len: int = 0,
+                max_blank_lines: int | None = None) -> list[tuple[str, float]]:
     """The likeliest continuations of `prefix` found by a beam of `beam`: (text, log-probability), best first.
 
     Each step extends every kept continuation by every character and keeps the `beam` likeliest. With
@@ -144,6 +145,11 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
     and for those that never end, continuations have max_len characters. The search stops early once an
     ended continuation is likelier than every open one (log-probabilities only fall). Deterministic: ties
     go to the lower index. With beam >= V^(max_len - 1) it is exhaustive (the most likely of all V^max_len).
+
+    max_blank_lines: at most this many empty lines in a row (None: no limit), the prefix's own included (the
+    model reads a '\n' before it). A newline is a likely character, and once one follows another the next
+    is likelier still (the sonnets part with three empty lines), so a beam would otherwise pick a run of
+    empty lines over a line of verse.
     """
     check_beam(beam, "the beam width")
     check_length(max_len)
@@ -154,11 +160,19 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
     seqs: list[list[int]] = [[]]
     ended: list[tuple[float, list[int]]] = []
     V = lm.vocab.size
+    newline = lm.start_id
+    start = START + lm.normalize(prefix)
+    runs = np.array([len(start) - len(start.rstrip(START))])         # each continuation's trailing newlines
     for t in range(max_len):
-        cand = (scores[:, None] + last).ravel()                          # (k·V,)
+        cand = scores[:, None] + last
+        if max_blank_lines is not None:
+            cand[runs > max_blank_lines, newline] = -np.inf             # one more would be one empty line too many
+        cand = cand.ravel()                                              # (k·V,)
         order = np.argsort(-cand, kind="stable")[:2 * beam]
         keep_rows, keep_ids, keep_scores, rank = [], [], [], 0
         for j in order.tolist():
+            if cand[j] == -np.inf:                                       # only forbidden ones from here on
+                break
             row, ch = divmod(j, V)
             if stop_at_newline and ch == lm.start_id and t + 1 >= min_len:
                 if rank < beam:
@@ -173,6 +187,7 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
         if not keep_rows or (ended and max(s for s, _ in ended) >= keep_scores[0]):
             break
         seqs = [seqs[r] + [c] for r, c in zip(keep_rows, keep_ids)]
+        runs = np.array([runs[r] + 1 if c == newline else 0 for r, c in zip(keep_rows, keep_ids)])
         scores = np.array(keep_scores)
         if t + 1 < max_len:
             last, states = lm.model.step(np.array(keep_ids), _take(states, np.array(keep_rows)))
