@@ -174,7 +174,7 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
             if cand[j] == -np.inf:                                       # only forbidden ones from here on
                 break
             row, ch = divmod(j, V)
-            if stop_at_newline and ch == lm.start_id and t + 1 >= min_len:
+            if stop_at_newline and ch == newline and t + 1 >= min_len:
                 if rank < beam:
                     ended.append((float(cand[j]), seqs[row] + [ch]))
             elif len(keep_rows) < beam:
