@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench models serve figures notebooks clean
+.PHONY: demo test docs docs-serve bench models serve figures notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,app,notebooks,fast]'
+	$(BIN)/python -m pip install -q -e '.[test,app,notebooks,fast,docs]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,7 +20,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench notebooks
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	$(BIN)/python -m pytest -q
+
+# The documentation site (mkdocs.yml): docs/*.md and the API reference from the docstrings, into build/site/.
+# Strict: a broken link or anchor, a missing page or an API module not found fails. Nothing is fetched.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# A live preview at http://127.0.0.1:8000/ that rebuilds as the pages change.
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 serve: $(STAMP)
 	$(BIN)/seqlab serve
@@ -31,7 +41,7 @@ bench: $(STAMP)
 models: $(STAMP)
 	$(BIN)/python -m seqlab.pretrained.build
 
-# The figures of README.md's "See it" section, at the explorers' defaults.
+# The figures of docs/explorers.md (and README.md's picture), at the explorers' defaults.
 # The cells page itself (about 0.8 MB) goes to build/; the first 5,000 characters of the sonnets are read.
 figures: $(STAMP)
 	$(BIN)/seqlab explore gradients -o docs/gradients.png

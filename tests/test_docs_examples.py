@@ -8,9 +8,9 @@ import io
 import re
 
 import pytest
+
 from conftest import dataset_path
 from doc_examples import ROOT, Example, console_commands, difference, documents, examples, matches, run_pycon
-
 from seqlab.cli import main
 
 ALL = [example for path in documents() for example in examples(path)]
