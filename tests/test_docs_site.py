@@ -94,12 +94,23 @@ def test_the_readme_is_a_short_front_page_that_starts_with_the_set_up():
     assert not re.search(r"\b20\d\d\b.*\|", text), "dated tables belong in docs/speed.md"
 
 
-def test_every_local_link_of_the_readme_and_the_pages_leads_to_a_file():
+def anchors(page: Path) -> set[str]:
+    """The anchors of a page's headings as GitHub makes them (lower case, punctuation dropped, spaces to
+    hyphens), for the links that are read on GitHub; mkdocs checks the site's own anchors when it builds."""
+
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+def test_every_local_link_of_the_readme_and_the_pages_leads_to_a_file_and_heading():
     broken = []
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for target in LINK.findall(doc.read_text(encoding="utf-8")):
-            path = target.split("#")[0]
-            if path and not re.match(r"[a-z]+:", path) and not (doc.parent / path).exists():
+            path, _, anchor = target.partition("#")
+            page = doc.parent / path if path else doc
+            if re.match(r"[a-z]+:", path):
+                continue
+            if not page.exists() or (anchor and page.suffix == ".md" and anchor not in anchors(page)):
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert broken == []
 
