@@ -67,18 +67,20 @@ def test_the_built_site_loads_nothing_from_another_site(site):
     assert "fonts.googleapis" not in (site / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_broken_link_or_a_missing_page_fails_the_build(tmp_path):
+def test_a_broken_link_a_missing_page_or_a_page_outside_the_nav_fails_the_build(tmp_path):
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     (tmp_path / "docs" / "engine.md").unlink()          # in the nav, and linked from other pages
     index = tmp_path / "docs" / "index.md"
     index.write_text(index.read_text(encoding="utf-8") + "\nSee [nowhere](nowhere.md).\n", encoding="utf-8")
+    (tmp_path / "docs" / "stray.md").write_text("# A page no one can reach\n", encoding="utf-8")
     done = build(tmp_path / "mkdocs.yml", tmp_path / "site")
     log = done.stdout + done.stderr
     assert done.returncode != 0
     assert "Aborted with" in log and "in strict mode" in log
     assert re.search(r"'engine\.md'.*nav.*not found", log), log
     assert re.search(r"index\.md.*'nowhere\.md'", log), log
+    assert re.search(r"not included in the \"nav\" configuration:\s*- stray\.md", log), log
 
 
 def readme() -> str:
