@@ -83,7 +83,7 @@ def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_ctrl
     browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
     browser.chmod(0o755)
     folder = models_folder(tmp_path / "models")
-    proc = _serve("--host", "0.0.0.0", "--models", str(folder), "--open", env={"BROWSER": str(browser)})
+    proc = _serve("--host", "0.0.0.0", "--no-token", "--models", str(folder), "--open", env={"BROWSER": str(browser)})
     try:
         line = proc.stdout.readline()
         m = re.search(r"seqlab playground at (http://0\.0\.0\.0:(\d+)/)", line)
