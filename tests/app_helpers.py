@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from seqlab.app import connections
+from seqlab.app.server import create_app
 from seqlab.text.model import BUNDLED_DIR
 
 LOCAL = "http://127.0.0.1"    # a TestClient's base URL: its default Host, "testserver", is refused (DNS rebinding)
@@ -66,6 +67,14 @@ def live_server(app, timeout: float = 10.0, max_connections: int = 100):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def served(tmp_path_factory):
+    """(app, base URL) of a live playground on a models folder of its own: a module's fixture, as
+    `server = pytest.fixture(scope="module", name="server")(served)`."""
+    app = create_app(models_folder(tmp_path_factory.mktemp("models")))
+    with live_server(app) as url:
+        yield app, url
 
 
 def wait_for(predicate, timeout: float = 30.0, every: float = 0.05):

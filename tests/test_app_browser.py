@@ -7,9 +7,13 @@ Without Chromium these tests fail, saying how to install it: they are never skip
 
 from __future__ import annotations
 
+import functools
+import http.server
 import io
+import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -184,3 +188,41 @@ def test_training_draws_its_curve_and_the_model_appears_in_models(page, shots, t
     page.wait_for_selector("#models-table td:text-is('my-dinos')")
     shots(page, "playground-models.png")
     assert page.locator('#names-form .model-select option[value="my-dinos"]').count() == 1
+
+
+EVIL_PAGE = """<!doctype html><title>another site</title><script>
+window.tries = (async () => {
+  const form = new FormData();
+  form.append("file", new Blob([%s], {type: "text/plain"}), "evil.txt");
+  form.append("steps", "20000");
+  const answers = [];
+  for (const [path, body] of [["/api/train", form], ["/api/names", '{"n": 3}'], ["/api/train/cancel", "{}"]]) {
+    try { answers.push((await fetch(%s + path, {method: "POST", mode: "no-cors", body})).type); }
+    catch (err) { answers.push("failed: " + err.message); }
+  }
+  return answers;
+})();
+</script>"""
+
+
+def test_a_page_of_another_origin_cannot_start_a_training_job(page, tmp_path):
+    # a page served from another port of 127.0.0.1 posted a form with fetch(..., {mode: "no-cors"}) and the job
+    # ran: the browser sends such a "simple" request without asking, and only the server can refuse it
+    url = page.url.split("/#")[0].rstrip("/")
+    before = page.evaluate("fetch('/api/train').then(r => r.json())")["job"]
+    (tmp_path / "index.html").write_text(EVIL_PAGE % (json.dumps(NAMES_TEXT * 20), json.dumps(url)))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    context = page.context.browser.new_context()
+    try:
+        other = context.new_page()
+        other.goto(f"http://127.0.0.1:{evil.server_address[1]}/index.html")
+        answers = other.evaluate("window.tries")
+    finally:
+        context.close()
+        evil.shutdown()
+    assert answers == ["opaque"] * 3          # each request reached the server and got its (unreadable) answer
+    status = page.evaluate("fetch('/api/status').then(r => r.json())")
+    after = page.evaluate("fetch('/api/train').then(r => r.json())")["job"]
+    assert status["training"] is False and after == before     # no job started, none cancelled

@@ -128,6 +128,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
+        if isinstance(exc.__cause__, ClientDisconnect):    # FastAPI wraps it while it reads a JSON body
+            return await _gone(request, exc.__cause__)
         if exc.status_code == 400:     # a body that cannot be parsed: bad input, as every other (422)
             return error_response([unreadable_body(exc)])
         message = f"no such file: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
