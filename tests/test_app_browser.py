@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from app_helpers import NAMES_TEXT, live_server, models_folder
+from seqlab.app.doors import Doors
 from seqlab.app.server import create_app
 from seqlab.commands.poem import complete
 from seqlab.music.changes import CHANGES
@@ -226,3 +227,43 @@ def test_a_page_of_another_origin_cannot_start_a_training_job(page, tmp_path):
     status = page.evaluate("fetch('/api/status').then(r => r.json())")
     after = page.evaluate("fetch('/api/train').then(r => r.json())")["job"]
     assert status["training"] is False and after == before     # no job started, none cancelled
+
+
+def test_with_a_token_the_page_works_from_the_address_serve_prints(page, tmp_path):
+    # off loopback `seqlab serve` prints http://HOST:PORT/?token=...; the page's own requests then carry the
+    # HttpOnly cookie that the query set, which its scripts cannot read
+    app = create_app(models_folder(tmp_path / "models"), Doors(token="browser-token-1"))
+    with live_server(app) as url:
+        context = page.context.browser.new_context()
+        try:
+            p = context.new_page()
+            assert p.goto(url + "/").status == 401
+            p.goto(url + "/?token=browser-token-1#names")
+            p.wait_for_selector("body[data-ready]")
+            p.fill("#names-form [name=n]", "3")
+            p.click("#names-form button[type=submit]")
+            p.wait_for_selector("#names-out li")
+            assert p.locator("#names-out li").count() == 3
+            assert p.evaluate("document.cookie") == ""                  # HttpOnly
+            assert p.evaluate("fetch('/api/status').then(r => r.status)") == 200
+        finally:
+            context.close()
+
+
+def test_the_page_works_on_localhost_too(page):
+    # localhost is another origin than 127.0.0.1: the page's requests must be let in there as well
+    url = page.url.split("/#")[0].rstrip("/").replace("127.0.0.1", "localhost")
+    context = page.context.browser.new_context()
+    try:
+        p = context.new_page()
+        p.goto(url + "/#names")
+        p.wait_for_selector("body[data-ready]")
+        p.fill("#names-form [name=n]", "4")
+        p.click("#names-form button[type=submit]")
+        p.wait_for_selector("#names-out li")
+        assert p.locator("#names-out li").count() == 4
+        sent = p.evaluate("""fetch('/api/train/cancel', {method: 'POST', headers: {'Content-Type':
+                             'application/json'}, body: '{}'}).then(r => r.json())""")
+        assert sent["detail"] == "no training job is running"      # let in (not a 403), answered by the route
+    finally:
+        context.close()
