@@ -7,6 +7,7 @@ Without Chromium these tests fail, saying how to install it: they are never skip
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import io
@@ -215,13 +216,11 @@ def test_a_page_of_another_origin_cannot_start_a_training_job(page, tmp_path):
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=evil.serve_forever, daemon=True).start()
-    context = page.context.browser.new_context()
     try:
-        other = context.new_page()
-        other.goto(f"http://127.0.0.1:{evil.server_address[1]}/index.html")
-        answers = other.evaluate("window.tries")
+        with another_tab(page) as other:
+            other.goto(f"http://127.0.0.1:{evil.server_address[1]}/index.html")
+            answers = other.evaluate("window.tries")
     finally:
-        context.close()
         evil.shutdown()
     assert answers == ["opaque"] * 3          # each request reached the server and got its (unreadable) answer
     status = page.evaluate("fetch('/api/status').then(r => r.json())")
@@ -229,41 +228,42 @@ def test_a_page_of_another_origin_cannot_start_a_training_job(page, tmp_path):
     assert status["training"] is False and after == before     # no job started, none cancelled
 
 
+@contextlib.contextmanager
+def another_tab(page):
+    """A page in a browser context of its own (no route filter, no cookies of the main one)."""
+    context = page.context.browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def names_shown(p, url: str, n: int) -> int:
+    """Open the page at `url` in `p`, ask for n names; how many it shows."""
+    p.goto(url)
+    p.wait_for_selector("body[data-ready]")
+    p.fill("#names-form [name=n]", str(n))
+    p.click("#names-form button[type=submit]")
+    p.wait_for_selector("#names-out li")
+    return p.locator("#names-out li").count()
+
+
 def test_with_a_token_the_page_works_from_the_address_serve_prints(page, tmp_path):
     # off loopback `seqlab serve` prints http://HOST:PORT/?token=...; the page's own requests then carry the
     # HttpOnly cookie that the query set, which its scripts cannot read
     app = create_app(models_folder(tmp_path / "models"), Doors(token="browser-token-1"))
-    with live_server(app) as url:
-        context = page.context.browser.new_context()
-        try:
-            p = context.new_page()
-            assert p.goto(url + "/").status == 401
-            p.goto(url + "/?token=browser-token-1#names")
-            p.wait_for_selector("body[data-ready]")
-            p.fill("#names-form [name=n]", "3")
-            p.click("#names-form button[type=submit]")
-            p.wait_for_selector("#names-out li")
-            assert p.locator("#names-out li").count() == 3
-            assert p.evaluate("document.cookie") == ""                  # HttpOnly
-            assert p.evaluate("fetch('/api/status').then(r => r.status)") == 200
-        finally:
-            context.close()
+    with live_server(app) as url, another_tab(page) as p:
+        assert p.goto(url + "/").status == 401
+        assert names_shown(p, url + "/?token=browser-token-1#names", 3) == 3
+        assert p.evaluate("document.cookie") == ""                  # HttpOnly
+        assert p.evaluate("fetch('/api/status').then(r => r.status)") == 200
 
 
 def test_the_page_works_on_localhost_too(page):
     # localhost is another origin than 127.0.0.1: the page's requests must be let in there as well
     url = page.url.split("/#")[0].rstrip("/").replace("127.0.0.1", "localhost")
-    context = page.context.browser.new_context()
-    try:
-        p = context.new_page()
-        p.goto(url + "/#names")
-        p.wait_for_selector("body[data-ready]")
-        p.fill("#names-form [name=n]", "4")
-        p.click("#names-form button[type=submit]")
-        p.wait_for_selector("#names-out li")
-        assert p.locator("#names-out li").count() == 4
+    with another_tab(page) as p:
+        assert names_shown(p, url + "/#names", 4) == 4
         sent = p.evaluate("""fetch('/api/train/cancel', {method: 'POST', headers: {'Content-Type':
                              'application/json'}, body: '{}'}).then(r => r.json())""")
         assert sent["detail"] == "no training job is running"      # let in (not a 403), answered by the route
-    finally:
-        context.close()
