@@ -119,10 +119,10 @@ def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
     if typed and typed != CHANGES.get(body.changes):
         changes = _field("chords", parse_changes, body.chords)
         label = "your chords"
-        crowded = max(range(len(changes)), key=lambda i: len(changes[i]))
-        if len(changes[crowded]) > MAX_CHORDS:
-            raise FieldError("chords", f"measure {crowded + 1} holds {len(changes[crowded]):,} chords; at most "
-                                       f"{MAX_CHORDS} in a measure here (bar lines | separate measures)")
+        for n, measure in enumerate(changes, 1):
+            if len(measure) > MAX_CHORDS:
+                raise FieldError("chords", f"measure {n} holds {len(measure):,} chords; at most {MAX_CHORDS} in a "
+                                           f"measure here (bar lines | separate measures)")
     elif body.changes in CHANGES:
         changes, label = parse_changes(CHANGES[body.changes], body.changes), body.changes
     else:
