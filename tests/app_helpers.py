@@ -12,7 +12,11 @@ from pathlib import Path
 
 import uvicorn
 
+from seqlab.app import connections
+from seqlab.app.server import create_app
 from seqlab.text.model import BUNDLED_DIR
+
+LOCAL = "http://127.0.0.1"    # a TestClient's base URL: its default Host, "testserver", is refused (DNS rebinding)
 
 NAMES_TEXT = "\n".join(["tyrannosaurus", "stegosaurus", "triceratops", "velociraptor", "brachiosaurus",
                         "allosaurus", "diplodocus", "iguanodon", "spinosaurus", "ankylosaurus"] * 3) + "\n"
@@ -42,14 +46,15 @@ def parse_sse(text: str) -> list[tuple[str, dict]]:
 
 
 @contextlib.contextmanager
-def live_server(app):
-    """Run `app` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+def live_server(app, timeout: float = 10.0, max_connections: int = 100):
+    """Run `app` with uvicorn on 127.0.0.1 (a free port) in a thread, configured as `seqlab serve` does (the
+    connections' timeout and limit); yields the base URL."""
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    server = uvicorn.Server(connections.config(app, timeout, max_connections, timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -62,6 +67,14 @@ def live_server(app):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def served(tmp_path_factory):
+    """(app, base URL) of a live playground on a models folder of its own: a module's fixture, as
+    `server = pytest.fixture(scope="module", name="server")(served)`."""
+    app = create_app(models_folder(tmp_path_factory.mktemp("models")))
+    with live_server(app) as url:
+        yield app, url
 
 
 def wait_for(predicate, timeout: float = 30.0, every: float = 0.05):

@@ -7,9 +7,14 @@ Without Chromium these tests fail, saying how to install it: they are never skip
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import io
+import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +22,7 @@ import pytest
 from PIL import Image
 
 from app_helpers import NAMES_TEXT, live_server, models_folder
+from seqlab.app.doors import Doors
 from seqlab.app.server import create_app
 from seqlab.commands.poem import complete
 from seqlab.music.changes import CHANGES
@@ -184,3 +190,80 @@ def test_training_draws_its_curve_and_the_model_appears_in_models(page, shots, t
     page.wait_for_selector("#models-table td:text-is('my-dinos')")
     shots(page, "playground-models.png")
     assert page.locator('#names-form .model-select option[value="my-dinos"]').count() == 1
+
+
+EVIL_PAGE = """<!doctype html><title>another site</title><script>
+window.tries = (async () => {
+  const form = new FormData();
+  form.append("file", new Blob([%s], {type: "text/plain"}), "evil.txt");
+  form.append("steps", "20000");
+  const answers = [];
+  for (const [path, body] of [["/api/train", form], ["/api/names", '{"n": 3}'], ["/api/train/cancel", "{}"]]) {
+    try { answers.push((await fetch(%s + path, {method: "POST", mode: "no-cors", body})).type); }
+    catch (err) { answers.push("failed: " + err.message); }
+  }
+  return answers;
+})();
+</script>"""
+
+
+def test_a_page_of_another_origin_cannot_start_a_training_job(page, tmp_path):
+    # a page served from another port of 127.0.0.1 posted a form with fetch(..., {mode: "no-cors"}) and the job
+    # ran: the browser sends such a "simple" request without asking, and only the server can refuse it
+    url = page.url.split("/#")[0].rstrip("/")
+    before = page.evaluate("fetch('/api/train').then(r => r.json())")["job"]
+    (tmp_path / "index.html").write_text(EVIL_PAGE % (json.dumps(NAMES_TEXT * 20), json.dumps(url)))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        with another_tab(page) as other:
+            other.goto(f"http://127.0.0.1:{evil.server_address[1]}/index.html")
+            answers = other.evaluate("window.tries")
+    finally:
+        evil.shutdown()
+    assert answers == ["opaque"] * 3          # each request reached the server and got its (unreadable) answer
+    status = page.evaluate("fetch('/api/status').then(r => r.json())")
+    after = page.evaluate("fetch('/api/train').then(r => r.json())")["job"]
+    assert status["training"] is False and after == before     # no job started, none cancelled
+
+
+@contextlib.contextmanager
+def another_tab(page):
+    """A page in a browser context of its own (no route filter, no cookies of the main one)."""
+    context = page.context.browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def names_shown(p, url: str, n: int) -> int:
+    """Open the page at `url` in `p`, ask for n names; how many it shows."""
+    p.goto(url)
+    p.wait_for_selector("body[data-ready]")
+    p.fill("#names-form [name=n]", str(n))
+    p.click("#names-form button[type=submit]")
+    p.wait_for_selector("#names-out li")
+    return p.locator("#names-out li").count()
+
+
+def test_with_a_token_the_page_works_from_the_address_serve_prints(page, tmp_path):
+    # off loopback `seqlab serve` prints http://HOST:PORT/?token=...; the page's own requests then carry the
+    # HttpOnly cookie that the query set, which its scripts cannot read
+    app = create_app(models_folder(tmp_path / "models"), Doors(token="browser-token-1"))
+    with live_server(app) as url, another_tab(page) as p:
+        assert p.goto(url + "/").status == 401
+        assert names_shown(p, url + "/?token=browser-token-1#names", 3) == 3
+        assert p.evaluate("document.cookie") == ""                  # HttpOnly
+        assert p.evaluate("fetch('/api/status').then(r => r.status)") == 200
+
+
+def test_the_page_works_on_localhost_too(page):
+    # localhost is another origin than 127.0.0.1: the page's requests must be let in there as well
+    url = page.url.split("/#")[0].rstrip("/").replace("127.0.0.1", "localhost")
+    with another_tab(page) as p:
+        assert names_shown(p, url + "/#names", 4) == 4
+        sent = p.evaluate("""fetch('/api/train/cancel', {method: 'POST', headers: {'Content-Type':
+                             'application/json'}, body: '{}'}).then(r => r.json())""")
+        assert sent["detail"] == "no training job is running"      # let in (not a 403), answered by the route

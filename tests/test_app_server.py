@@ -15,17 +15,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from app_helpers import NAMES_TEXT, live_server, models_folder, parse_sse, wait_for
-from seqlab.app.server import create_app
+from app_helpers import NAMES_TEXT, models_folder, parse_sse, served, wait_for
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    app = create_app(models_folder(tmp_path_factory.mktemp("models")))
-    with live_server(app) as url:
-        yield app, url
+server = pytest.fixture(scope="module", name="server")(served)
 
 
 def test_ten_simultaneous_generate_requests_all_succeed_with_the_sequential_answers(server):
@@ -83,7 +78,7 @@ def test_serve_prints_its_address_warns_off_localhost_opens_the_browser_and_ctrl
     browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
     browser.chmod(0o755)
     folder = models_folder(tmp_path / "models")
-    proc = _serve("--host", "0.0.0.0", "--models", str(folder), "--open", env={"BROWSER": str(browser)})
+    proc = _serve("--host", "0.0.0.0", "--no-token", "--models", str(folder), "--open", env={"BROWSER": str(browser)})
     try:
         line = proc.stdout.readline()
         m = re.search(r"seqlab playground at (http://0\.0\.0\.0:(\d+)/)", line)

@@ -1,7 +1,9 @@
 """How the playground answers bad requests: HTTP 422 with one readable line per field, never a traceback.
 
-Every error body is `{"detail": first message, "errors": [{"field": name or null, "message": line}]}`; the page
-shows each message next to the field it names (or at the top of the panel when it names none).
+Every refusal, whatever its status (401, 403, 404, 405, 409, 415, 422, 503, 500), has the body
+`{"detail": first message, "errors": [{"field": name or null, "message": line}]}`; the page shows each message
+next to the field it names (or at the top of the panel when it names none). A body that cannot be parsed at all
+(JSON or multipart) is a 422 too. A client that goes away mid-request is one info line in the log.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from seqlab.errors import UserError
 
@@ -86,6 +91,26 @@ def validation_errors(exc: ValidationError | RequestValidationError) -> JSONResp
     return error_response([describe(e) for e in exc.errors()])
 
 
+FASTAPI_PARSE_ERROR = "There was an error parsing the body"   # FastAPI's 400 for a JSON body it cannot read
+
+
+def unreadable_body(exc: HTTPException) -> tuple[str | None, str]:
+    """(field, message) for a 400 raised while a body was parsed: FastAPI's for JSON (the cause says what), or
+    Starlette's for a multipart form (its detail says what)."""
+    if exc.detail != FASTAPI_PARSE_ERROR:
+        detail = str(exc.detail).rstrip(".")
+        field = "file" if "files" in detail else None
+        return field, f"the upload is not a form this server reads: {detail[0].lower()}{detail[1:]}"
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        return None, "the request body is nested too deeply to be read"
+    if isinstance(cause, UnicodeDecodeError):
+        return None, "the request body is not valid JSON: it is not UTF-8 text"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return None, "the request body is not valid JSON here: a number in it has more than 4,300 digits"
+    return None, "the request body is not valid JSON"
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: validation and UserError -> 422, Busy -> 409, anything else -> a plain 500."""
 
@@ -100,6 +125,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
         return error_response([(getattr(exc, "field", None), str(exc))])
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        if isinstance(exc.__cause__, ClientDisconnect):    # FastAPI wraps it while it reads a JSON body
+            return await _gone(request, exc.__cause__)
+        if exc.status_code == 400:     # a body that cannot be parsed: bad input, as every other (422)
+            return error_response([unreadable_body(exc)])
+        message = f"no such file: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+        answer = error_response([(None, message)], status=exc.status_code)
+        answer.headers.update(exc.headers or {})
+        return answer
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect):
+        log.info("the client went away during %s %s, before its request was all sent", request.method,
+                 request.url.path)
+        return Response(status_code=400)   # sent nowhere: uvicorn drops what follows a disconnect
 
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy):

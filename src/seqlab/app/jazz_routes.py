@@ -17,10 +17,10 @@ from collections import OrderedDict
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from seqlab.app.errors import FieldError
+from seqlab.app.errors import FieldError, error_response
 from seqlab.errors import UserError
 from seqlab.music.bundle import load_bundle
 from seqlab.music.changes import CHANGES, TITLES, parse_changes
@@ -29,6 +29,7 @@ from seqlab.music.render import INSTRUMENT, find_instrument, instrument_names
 
 OWN = "own"              # the model's own progression (Metheny's "And Then I Knew")
 MAX_MEASURES = 64        # the longest solo the page renders (a WAV of ~2 minutes at 130 bpm)
+MAX_CHORDS = 8           # chords in one measure: the cost grows with chords, not only with measures
 SOLOS_KEPT = 16
 MAX_SEED = 2**32 - 1
 TYPES = {"wav": "audio/wav", "png": "image/png", "mid": "audio/midi"}
@@ -118,6 +119,10 @@ def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
     if typed and typed != CHANGES.get(body.changes):
         changes = _field("chords", parse_changes, body.chords)
         label = "your chords"
+        for n, measure in enumerate(changes, 1):
+            if len(measure) > MAX_CHORDS:
+                raise FieldError("chords", f"measure {n} holds {len(measure):,} chords; at most {MAX_CHORDS} in a "
+                                           f"measure here (bar lines | separate measures)")
     elif body.changes in CHANGES:
         changes, label = parse_changes(CHANGES[body.changes], body.changes), body.changes
     else:
@@ -163,7 +168,6 @@ def jazz(body: JazzRequest, request: Request) -> dict:
 def solo_file(key: str, ext: str, request: Request):
     path = request.app.state.solos.get(key, ext) if ext in TYPES else None
     if path is None:
-        return JSONResponse({"detail": f"no such solo file (only the last {SOLOS_KEPT} solos are kept)"},
-                            status_code=404)
+        return error_response([(None, f"no such solo file (only the last {SOLOS_KEPT} solos are kept)")], status=404)
     return FileResponse(path, media_type=TYPES[ext], content_disposition_type="inline",
                         filename=f"solo-{key}.{ext}", headers={"Cache-Control": "max-age=3600"})

@@ -3,11 +3,14 @@ page's live curve, cancellation, and the finished model moved into the models fo
 
 The run writes to a staging folder beside the models; only a finished run's checkpoint is renamed into the
 folder (atomically), so a cancelled or failed run leaves nothing in Models. Cancelling sets the job's StopFlag,
-which the trainer polls after every step (seqlab.stopping).
+which the trainer polls after every step (seqlab.stopping), and waits (CANCEL_WAIT seconds at most) for the run
+to end. Watchers of the events wait on the event loop (`next_events`), holding no thread while they wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import threading
@@ -21,6 +24,8 @@ from seqlab.errors import UserError
 from seqlab.stopping import StopFlag
 from seqlab.text.train_config import TrainConfig
 from seqlab.text.trainer import train
+
+CANCEL_WAIT = 10.0        # seconds a cancel waits for the run to stop (a step, then the staging folder's removal)
 
 
 @dataclass
@@ -55,7 +60,7 @@ class Trainer:
         self.job: Job | None = None        # the running or the last job
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.changed = threading.Condition(self._lock)   # notified on every event
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()   # next_events' callers
 
     @property
     def running(self) -> bool:
@@ -64,6 +69,8 @@ class Trainer:
     def check_free(self) -> None:
         """Busy (HTTP 409) while a job runs."""
         j = self.job
+        if self.running and j.cancel():
+            raise Busy(f"the last training job ({j.name}) is still being cancelled; retry in a moment")
         if self.running:
             raise Busy(f"a training job is already running ({j.name}, step {j.step} of {j.config['steps']}); "
                        f"wait for it to finish or cancel it")
@@ -86,12 +93,15 @@ class Trainer:
             self._thread.start()
         return job
 
-    def cancel(self) -> Job:
+    def cancel(self, wait: float = CANCEL_WAIT) -> Job:
+        """Ask the running job to stop and wait (up to `wait` seconds) until it has: then a new one may start."""
         with self._lock:
             if not self.running:
                 raise UserError("no training job is running")
-            self.job.cancel.request("cancelled from the page")
-            return self.job
+            job, thread = self.job, self._thread
+            job.cancel.request("cancelled from the page")
+        thread.join(wait)
+        return job
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel a running job and wait for its thread (the server is stopping)."""
@@ -105,13 +115,30 @@ class Trainer:
             job.events.append(event)
             if "step" in event:
                 job.step = max(job.step, int(event["step"]))
-            self.changed.notify_all()
+            self._wake()
 
-    def events_after(self, job: Job, index: int, timeout: float) -> list[dict]:
-        """Events from `index` on; waits up to `timeout` seconds for one when there are none yet."""
+    def _wake(self) -> None:
+        """Wake every waiter of next_events (called with the lock held, from any thread)."""
+        for loop, event in list(self._waiters):
+            with contextlib.suppress(RuntimeError):     # that loop has closed: nobody waits there any more
+                loop.call_soon_threadsafe(event.set)
+
+    async def next_events(self, job: Job, index: int, timeout: float) -> list[dict]:
+        """The job's events from `index` on; when there are none yet, waits up to `timeout` seconds for one, on
+        the event loop: no thread is held while it waits, so watchers cost no worker."""
+        woken = asyncio.Event()
+        waiter = (asyncio.get_running_loop(), woken)
         with self._lock:
-            if len(job.events) <= index and job.status == "running":
-                self.changed.wait(timeout)
+            if len(job.events) > index or job.status != "running":
+                return job.events[index:]
+            self._waiters.add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout)
+        finally:
+            with self._lock:
+                self._waiters.discard(waiter)
+        with self._lock:
             return job.events[index:]
 
     def _run(self, job: Job, corpus: Path, cfg: TrainConfig) -> None:
@@ -145,4 +172,4 @@ class Trainer:
             job.status, job.finished = status, time.time()
             job.error = end.get("message")
             job.events.append(end)
-            self.changed.notify_all()
+            self._wake()

@@ -13,13 +13,14 @@ import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 from threadpoolctl import threadpool_limits
 
 from seqlab import __version__
 from seqlab.app import errors, jazz_routes, text_routes, train_routes
+from seqlab.app.doors import DoorCheck, Doors
 from seqlab.app.jobs import Trainer
 from seqlab.app.store import ModelStore
 from seqlab.data import cache_dir
@@ -104,7 +105,9 @@ def default_store(models_dir: Path | None) -> ModelStore:
     return ModelStore([BUNDLED_DIR, own], own)
 
 
-def create_app(models_dir: str | Path | None = None) -> FastAPI:
+def create_app(models_dir: str | Path | None = None, doors: Doors | None = None) -> FastAPI:
+    """The playground's application; `doors` says who may use it (default: this machine's loopback only,
+    no token; see seqlab.app.doors)."""
     store = default_store(None if models_dir is None else Path(models_dir))
     store.writable.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(store)
@@ -133,6 +136,7 @@ def create_app(models_dir: str | Path | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(DoorCheck, doors=doors or Doors())    # added last: the outermost, before all the rest
     for module in (text_routes, jazz_routes, train_routes):
         app.include_router(module.router)
 
@@ -150,7 +154,7 @@ def create_app(models_dir: str | Path | None = None) -> FastAPI:
                                            status=405)
             answer.headers["Allow"] = ", ".join(methods)
             return answer
-        return JSONResponse({"detail": f"no such API endpoint: {path}"}, status_code=404)
+        return errors.error_response([(None, f"no such API endpoint: {path}")], status=404)
 
     @app.get("/", include_in_schema=False)
     def index():

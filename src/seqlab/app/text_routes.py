@@ -10,14 +10,17 @@ GET  /api/models                               -> {models: [{name, ...settings}]
 from __future__ import annotations
 
 import json
+import threading
 import time
 
+import anyio
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from seqlab.app.abandon import Abandoned, watched
 from seqlab.app.errors import FieldError
 from seqlab.commands.poem import complete, completion
 from seqlab.errors import UserError
@@ -120,9 +123,12 @@ def _take(chars, seconds: float, lock) -> str:
     return "".join(out)
 
 
-def _beam(lm, body: PoemRequest, lock) -> str:
+def _beam(lm, body: PoemRequest, lock, gone: threading.Event) -> str:
+    """The beam's completion; it stops at its next step (Abandoned) once `gone` is set (the client left)."""
     with lock:
-        return complete(lm, body.prompt, body.length, beam=body.beam)
+        if gone.is_set():
+            raise Abandoned
+        return complete(watched(lm, gone), body.prompt, body.length, beam=body.beam)
 
 
 def sse(data: dict, event: str | None = None, id: int | None = None) -> str:
@@ -143,13 +149,20 @@ def poem(body: PoemRequest, request: Request):
     body.check_beam()
     lm = _model(request, body.model)
     _encode(lm, body.prompt, "prompt")
+    if lm.mode == "lines" and "\n" in body.prompt:      # found before the stream starts: a 422, not a cut stream
+        raise FieldError("prompt", "prompt: it holds a line end; a lines model writes one line after its prompt")
     seed = None if body.beam is not None else _seed(body.seed)
     stats = request.app.state.stats
 
     async def events():
         if body.beam is not None:
             yield sse({"beam": body.beam, "model": body.model}, event="start")
-            text = await run_in_threadpool(_beam, lm, body, request.app.state.compute)
+            gone = threading.Event()
+            try:   # a client that goes away cancels this await at once, and the search at its next step
+                text = await anyio.to_thread.run_sync(_beam, lm, body, request.app.state.compute, gone,
+                                                      abandon_on_cancel=True)
+            finally:
+                gone.set()
             stats["poem_chars"] += len(text)
             yield sse({"text": text})
             yield sse({"chars": len(text)}, event="done")

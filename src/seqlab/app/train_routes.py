@@ -8,7 +8,6 @@ POST /api/train/cancel                                                    -> {jo
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import tempfile
@@ -118,6 +117,7 @@ def status(request: Request) -> dict:
 
 @router.post("/api/train/cancel")
 def cancel(request: Request) -> dict:
+    """Answers once the job has stopped (its status "cancelled"), so that a new one can start at once."""
     return {"job": request.app.state.trainer.cancel().summary()}
 
 
@@ -138,14 +138,12 @@ async def events(request: Request):
         yield sse({"type": "job", **job.summary()})
         i = max(start_at, 0)
         while not request.app.state.closing.is_set():
-            new = await run_in_threadpool(trainer.events_after, job, i, 0.5)
+            new = await trainer.next_events(job, i, 0.5)    # on the event loop: no worker thread held
             for event in new:
                 yield sse(event, id=i)
                 i += 1
             if job.status != "running" and i >= len(job.events):
                 return
-            if not new:
-                await asyncio.sleep(0)   # let a disconnect cancel us
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
