@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench models serve figures notebooks clean
+.PHONY: demo test browser bench models serve figures notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,14 @@ demo: $(STAMP)
 	$(BIN)/seqlab poem "shall i compare thee to a summer's day" --seed 0
 	$(BIN)/seqlab jazz --seed 0 --measures 8 -o demo_solo.mid
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium: tools/chromium.sh installs it with apt-get when it is missing (as
+# root), or stops with one line saying how. Tests that need a dataset skip without it (tests/conftest.py).
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench notebooks
 	$(BIN)/python -m pytest -q
+
+browser:
+	@sh tools/chromium.sh
 
 serve: $(STAMP)
 	$(BIN)/seqlab serve
