@@ -18,7 +18,7 @@ from seqlab.cli import main
 from seqlab.divergence import WINDOW
 from seqlab.runlock import lock_path
 from seqlab.text.train_config import TrainConfig
-from test_faults import ENV, _song
+from test_faults import ENV, _song, _StopAfter
 
 # An RNN of 8 with Adam warming up to lr 50, unclipped: it learns for a few dozen steps, then its loss climbs
 # to tens of nats/char and stays there (finite: the NaN check never fires).
@@ -78,7 +78,7 @@ def test_the_issues_lstm_at_lr_1e30_is_stopped_with_nothing_written(corpus, tmp_
     assert m.group(4) == f"{_defaults()} (this run: --lr 1e+30, --clip 0)"
 
 
-def test_allow_divergence_keeps_the_old_behaviour_and_a_resume_may_add_it(corpus, tmp_path, capsys):
+def test_allow_divergence_keeps_the_old_behaviour_and_a_resume_may_add_it(corpus, tmp_path, capsys, monkeypatch):
     out = tmp_path / "m.npz"
     assert main(["train", str(corpus), *RUNAWAY, "--allow-divergence", "-o", str(out)]) == 0
     said = capsys.readouterr().out
@@ -92,6 +92,11 @@ def test_allow_divergence_keeps_the_old_behaviour_and_a_resume_may_add_it(corpus
     assert main(["train", str(corpus), "--resume", str(tmp_path / "r.npz"), "--steps", "40", "--allow-divergence",
                  "-o", str(tmp_path / "r.npz"), "--quiet"]) == 0
     assert load_checkpoint(tmp_path / "r.npz")[1]["step"] == 40
+    # and the line that continues an interrupted run repeats it (it is not in the checkpoint)
+    monkeypatch.setattr("seqlab.commands.train.StopFlag", lambda: _StopAfter(5))
+    capsys.readouterr()
+    assert main(["train", str(corpus), *RUNAWAY, "--allow-divergence", "-o", str(tmp_path / "i.npz")]) == 130
+    assert capsys.readouterr().err.endswith(f"--resume {tmp_path / 'i.npz'} --steps 400 --allow-divergence\n")
 
 
 def test_the_torch_engine_stops_a_runaway_run_too(corpus, tmp_path):
