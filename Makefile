@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs docs-serve bench models serve figures notebooks clean
+.PHONY: demo test browser docs docs-serve bench models serve figures notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,9 @@ demo: $(STAMP)
 	$(BIN)/seqlab poem "shall i compare thee to a summer's day" --seed 0
 	$(BIN)/seqlab jazz --seed 0 --measures 8 -o demo_solo.mid
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium: tools/chromium.sh installs it with apt-get when it is missing (as
+# root), or stops with one line saying how. Tests that need a dataset skip without it (tests/conftest.py).
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench notebooks
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	$(BIN)/python -m pytest -q
@@ -31,6 +33,9 @@ docs: $(STAMP)
 # A live preview at http://127.0.0.1:8000/ that rebuilds as the pages change.
 docs-serve: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+browser:
+	@sh tools/chromium.sh
 
 serve: $(STAMP)
 	$(BIN)/seqlab serve

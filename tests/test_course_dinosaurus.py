@@ -6,15 +6,12 @@ a-z, sorted: '\\n' -> 0, 'a' -> 1, ..., 'z' -> 26), so only the model() test nee
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
-import seqlab.data
+from conftest import dataset_path
 from seqlab.course import dinosaurus as dino
-from seqlab.errors import UserError
 
 CHARS = sorted("\n" + "abcdefghijklmnopqrstuvwxyz")
 CHAR_TO_IX = {ch: i for i, ch in enumerate(CHARS)}
@@ -30,12 +27,7 @@ def close(actual, expected, atol):
 
 def dinos_text() -> str:
     """dinos.txt, lower-cased as the course does; skips when the dataset is not in the seqlab cache."""
-    try:
-        path = seqlab.data.path("dinos")
-    except UserError as e:
-        pytest.skip(f"needs the dinos dataset ({e}); get it with `seqlab data fetch dinos` or "
-                    "`seqlab data import PATH/dinos.txt`")
-    return Path(path).read_text(encoding="utf-8").lower()
+    return dataset_path("dinos").read_text(encoding="utf-8").lower()
 
 
 # --- clip ------------------------------------------------------------------------------------------------------

@@ -306,20 +306,37 @@ def test_stop_flag_is_the_same_path_for_any_caller(corpus, tmp_path):
     assert flag.exit_status == 1 and load_checkpoint(tmp_path / "m.npz")[1]["step"] == 8
 
 
-def test_divergence_stops_at_once_with_the_last_good_checkpoint(corpus, tmp_path, capsys):
+def test_divergence_stops_at_once_with_the_last_good_checkpoint(corpus, tmp_path, capsys, monkeypatch):
+    """A NaN gradient norm stops the run before its update, with the last periodic checkpoint on disk: made by
+    --lr 1e30 (whose loss is far above a uniform guess from step 2, so no checkpoint was worth writing), and
+    injected at step 15 of a sound run (the step-10 checkpoint stays)."""
     out = tmp_path / "m.npz"
+    args = ["train", str(corpus), "--cell", "rnn", "--hidden", "8", "--steps", "200", "--eval-every", "10",
+            "--checkpoint-every", "10", "--sample-every", "0", "--quiet"]
     capsys.readouterr()
-    status = main(["train", str(corpus), "--cell", "rnn", "--hidden", "8", "--lr", "1e30", "--clip", "0",
-                   "--steps", "200", "--eval-every", "10", "--checkpoint-every", "10", "--sample-every", "0",
-                   "--quiet", "-o", str(out)])
+    status = main([*args, "--lr", "1e30", "--clip", "0", "-o", str(out)])
     captured = capsys.readouterr()
     assert status == 3
     assert captured.err.count("\n") == 1, captured.err
     m = re.match(r"seqlab train: error: training diverged at step (\d+): the (loss|gradient norm) is", captured.err)
-    assert m and "left as the last checkpoint" in captured.err and "try a lower --lr" in captured.err
+    assert m and "no checkpoint was written" in captured.err and "try a lower --lr" in captured.err
+    assert not out.exists()
+
+    import seqlab.text.trainer as trainer
+
+    real, calls = trainer.clip_by_global_norm, []
+
+    def clip(layers, max_norm):
+        calls.append(1)
+        return math.nan if len(calls) == 15 else real(layers, max_norm)
+
+    monkeypatch.setattr(trainer, "clip_by_global_norm", clip)
+    assert main([*args, "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"training diverged at step 15: the gradient norm is nan; {out} is left as " \
+        f"the last checkpoint written" in err, err
     arrays, meta = load_checkpoint(out)
-    assert meta["step"] == (int(m.group(1)) - 1) // 10 * 10   # the last periodic checkpoint before it
-    assert all(np.isfinite(a).all() for a in arrays.values() if a.dtype.kind == "f")
+    assert meta["step"] == 10 and all(np.isfinite(a).all() for a in arrays.values() if a.dtype.kind == "f")
     assert not lock_path(out).exists()
 
 
@@ -361,14 +378,15 @@ def test_the_torch_engine_stops_before_the_update_too(corpus, tmp_path, capsys, 
     assert meta["step"] == 10 and all(np.isfinite(a).all() for a in arrays.values() if a.dtype.kind == "f")
 
 
-def test_a_loss_far_above_a_uniform_guess_warns_once(corpus, tmp_path, capsys):
+def test_a_loss_far_above_a_uniform_guess_warns_once_when_divergence_is_allowed(corpus, tmp_path, capsys):
+    # without --allow-divergence the run stops there, exit status 3 (tests/test_divergence.py)
     capsys.readouterr()
     assert main(["train", str(corpus), "--cell", "rnn", "--hidden", "8", "--lr", "50", "--clip", "0",
                  "--steps", "230", "--eval-every", "100", "--checkpoint-every", "0", "--sample-every", "0",
-                 "--quiet", "-o", str(tmp_path / "m.npz")]) == 0
+                 "--quiet", "--allow-divergence", "-o", str(tmp_path / "m.npz")]) == 0
     out = capsys.readouterr().out
     assert out.count("warning: the training loss has stayed above 3 × ln") == 1, out
-    assert "try --lr 5 and --clip 5" in out
+    assert "try --lr 0.002 and --clip 5, the defaults (this run: --lr 50, --clip 0)" in out
 
 
 # ----------------------------------------------------------------------------------- the lock

@@ -232,6 +232,7 @@ def test_step_gives_log_probabilities_as_the_text_models_does_and_arrays_load_by
         b.load_arrays({k: v for k, v in a.arrays().items() if k != "lstm.b"})
 
 
+@pytest.mark.data("metheny")
 def test_the_seed_chooses_the_training_too(tmp_path, capsys):
     # --train used SETTINGS' seed 0 whatever --seed said: two seeds trained the same model
     from seqlab.checkpoint import load_checkpoint

@@ -220,8 +220,8 @@ def test_bundled_dinos_model_scores_the_held_out_names(dinos_path, tmp_path, cap
 
 def test_the_last_line_names_the_parameters_the_file_holds(tmp_path, capsys):
     # a run ending between evaluations may keep its last parameters; the line used to name the best evaluation
+    from conftest import dataset_path
     from seqlab.checkpoint import load_checkpoint
-    from seqlab.data import path as dataset_path
 
     corpus = tmp_path / "d100.txt"
     corpus.write_text("".join(dataset_path("dinos").read_text().splitlines(keepends=True)[:100]))

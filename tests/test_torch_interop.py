@@ -101,8 +101,9 @@ def test_export_and_import_round_trip_of_a_bundled_model(tmp_path, capsys):
     assert main(["sample", str(npz), "-n", "2", "--no-stream"]) == 0   # the novelty line says why it is missing
     assert capsys.readouterr().err == "novelty not counted: the model holds no training lines (an imported model)\n"
     # an export carries its own vocabulary, case and mode: the bare-state_dict options were ignored, silently
+    (names := tmp_path / "names.txt").write_text("aa\nbb\n")
     for extra, what in ((["--mode", "stream"], "the mode given"), (["--keep-case"], "the case given"),
-                        (["--vocab", "dinos"], "the vocabulary given")):
+                        (["--vocab", str(names)], "the vocabulary given")):
         assert main(["import-torch", str(pt), "-o", str(tmp_path / "x.npz"), *extra]) == 2
         err = capsys.readouterr().err
         assert "is a seqlab export, which carries its own vocabulary, case and mode" in err and what in err

@@ -17,7 +17,7 @@ from seqlab.stopping import StopFlag, stop_on_signals
 SECTION = ("solo_part", "chord_part", "start", "end")
 # What the continue line of an interrupted training repeats when it differs from the default (filled by register)
 REPLAY = ("save_model", "output", "seed", "temperature", "measures", "wav", "png", "chords", "chords_file",
-          "changes", "choruses", "bpm", "instrument", "swing", "primer")
+          "changes", "choruses", "bpm", "instrument", "swing", "primer", "allow_divergence")
 _DEFAULTS: dict = {}
 
 
@@ -90,6 +90,9 @@ def register(subparsers) -> None:
                    help="continue the interrupted training saved in this file up to --epochs (the same MIDI "
                         "file and part and offset options); without --save-model, the state after another "
                         "interruption, and the finished model, replace it")
+    t.add_argument("--allow-divergence", action="store_true", default=None,
+                   help="keep training when the loss has stayed above 3 × ln V (far worse than a uniform guess) "
+                        "for 100 batches, instead of stopping as diverged (exit status 3, nothing saved)")
     p.set_defaults(func=run)
     _DEFAULTS.update({dest: p.get_default(dest) for dest in REPLAY})
 
@@ -107,7 +110,7 @@ def _check(args) -> Path:
         raise UserError(f"--temperature must be 0 (argmax) or positive, got {args.temperature}")
     if args.epochs is not None and args.epochs < 1:
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
-    training_only = [o for o in (*SECTION, "epochs", "save_model", "resume")
+    training_only = [o for o in (*SECTION, "epochs", "save_model", "resume", "allow_divergence")
                      if getattr(args, o) is not None]
     if training_only and not args.train:   # --epochs alone used to be ignored, silently
         raise UserError(f"--{training_only[0].replace('_', '-')} only applies with --train MIDI")
@@ -184,7 +187,7 @@ def _train(args, out: Path):
 
     stop = StopFlag()
     with stop_on_signals(stop, log=lambda line: print(line, file=sys.stderr, flush=True), unit="epoch"):
-        run.train(log, should_stop=stop)
+        run.train(log, should_stop=stop, allow_divergence=bool(args.allow_divergence))
         with stop.saving_now():
             if not run.finished:
                 run.save(state)

@@ -73,7 +73,8 @@ def run(args) -> int:
                        steps=args.steps, init=args.init, progress=not args.quiet, should_stop=stop)
     if result["interrupted"]:
         out = shlex.quote(result["path"])
-        runtime = "".join(f" {flag(f)} {shlex.quote(str(getattr(args, f.name)))}" for f in fields(TrainConfig)
+        runtime = "".join(f" {flag(f)}" + ("" if isinstance(f.default, bool) else
+                                           f" {shlex.quote(str(getattr(args, f.name)))}") for f in fields(TrainConfig)
                           if f.name in RUNTIME and getattr(args, f.name) != f.default)  # not in the checkpoint
         print(f"interrupted at step {result['step']}: saved {result['path']}; continue with: seqlab train "
               f"{shlex.quote(str(args.corpus))} -o {out} --resume {out} --steps {result['steps']}{runtime}",

@@ -5,6 +5,9 @@ batches of 32, 100 epochs; the loss (summed over the 30 steps) falls from about 
 Keras' `decay` shrinks the learning rate after every batch: lr / (1 + decay · iterations).
 
 A stop request (`should_stop`, polled after every epoch) ends a run at the end of the epoch in progress.
+A run that diverges raises Diverged (exit status 3 in `seqlab jazz --train`) and saves nothing: a loss or gradient
+that is NaN or infinite (checked before the update), or a loss that has stayed above 3 × ln V for 100 batches
+(seqlab.divergence), unless `allow_divergence` lets that second kind go on.
 `JazzRun.save` then writes a training checkpoint: a jazz model file (seqlab.music.bundle; `seqlab jazz --model`
 plays it as it is, ignoring the rest) plus everything the next epoch depends on, so that `JazzRun.restore`
 continues it bit for bit:
@@ -28,8 +31,10 @@ from threadpoolctl import threadpool_limits
 
 from seqlab import data
 from seqlab.checkpoint import finite_or_refuse, load_checkpoint
+from seqlab.divergence import Runaway
 from seqlab.engine import Adam
-from seqlab.errors import UserError
+from seqlab.engine.optim import global_norm
+from seqlab.errors import Diverged, UserError
 from seqlab.music import quality
 from seqlab.music.bundle import KIND, JazzBundle, bundle_from, default_path, save_bundle
 from seqlab.music.corpus import MusicCorpus, build_corpus, training_windows
@@ -59,27 +64,46 @@ class Fit:
         self.iterations = 0
         self.history: list[float] = []
 
-    def run(self, epochs: int, log=None, should_stop=None) -> list[float]:
+    def run(self, epochs: int, log=None, should_stop=None, allow_divergence: bool = False) -> list[float]:
         """Train until `epochs` epochs are done in all; `log(epoch, loss)` after each. should_stop (a
         seqlab.stopping.StopFlag or any callable) is polled after each epoch: when True, training ends there
-        and the history is shorter than `epochs`. Returns the history."""
-        m = self.y_ids.shape[1]
-        with threadpool_limits(limits=1, user_api="blas"):  # matrices this small only lose time to threads
+        and the history is shorter than `epochs`. Returns the history. Diverged (the module docstring) ends
+        it mid-epoch; allow_divergence: a loss far above a uniform guess does not."""
+        (Tx, m), runaway = self.y_ids.shape, Runaway(self.model.n_values)
+        with threadpool_limits(limits=1, user_api="blas"), \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # checked below, said in one line
             while len(self.history) < epochs:
                 order = self.rng.permutation(m)
                 losses = []
                 for b0 in range(0, m, self.batch_size):
                     batch = order[b0:b0 + self.batch_size]
                     self.opt.lr = self.lr / (1.0 + self.decay * self.iterations)
-                    losses.append(self.model.loss_and_grads(self.x_ids[:, batch], self.y_ids[:, batch]))
+                    loss = self.model.loss_and_grads(self.x_ids[:, batch], self.y_ids[:, batch])
+                    norm = global_norm(self.model.layers)
+                    if not (np.isfinite(loss) and np.isfinite(norm)):   # before the update
+                        self._diverged(f"the loss is {loss / Tx:g} nats per value" if not np.isfinite(loss)
+                                       else f"the gradient norm is {norm:g}")
+                    losses.append(loss)
                     self.opt.step()
                     self.iterations += 1
+                    if runaway.update(loss, Tx) and not allow_divergence:
+                        self._diverged(runaway.why("nats per value"), allowable=True)
                 self.history.append(float(np.mean(losses)))
                 if log is not None:
                     log(len(self.history) - 1, self.history[-1])
                 if should_stop is not None and should_stop():
                     break
         return self.history
+
+
+    def _diverged(self, what: str, allowable: bool = False):
+        """Diverged, in the epoch in progress: what went wrong, and what to try (--allow-divergence where the
+        numbers are still finite)."""
+        tries = ([f"the default learning rate, {SETTINGS['lr']:g} (this run: {self.lr:g})"]
+                 if self.lr > SETTINGS["lr"] else []) + (["--allow-divergence to train on regardless"]
+                                                         if allowable else [])
+        raise Diverged(f"training diverged at epoch {len(self.history) + 1}: {what}; nothing was saved"
+                       + (f"; try {', or '.join(tries)}" if tries else ""))
 
 
 def fit(model: JazzModel, x_ids: np.ndarray, y_ids: np.ndarray, *, lr: float = 0.01, decay: float = 0.01,
@@ -121,8 +145,8 @@ class JazzRun:
     def finished(self) -> bool:
         return self.epochs_done >= self.settings["epochs"]
 
-    def train(self, log=None, should_stop=None) -> list[float]:
-        return self.fit.run(self.settings["epochs"], log, should_stop)
+    def train(self, log=None, should_stop=None, allow_divergence: bool = False) -> list[float]:
+        return self.fit.run(self.settings["epochs"], log, should_stop, allow_divergence)
 
     def bundle(self) -> JazzBundle:
         """The model (shared, not copied) and everything generation needs; info: source, settings, loss

@@ -16,7 +16,8 @@ from seqlab.values import is_number, is_whole
 MODES = ("lines", "stream")        # seqlab.text.data has one class for each
 CELLS = ("rnn", "lstm", "gru")     # the recurrent layers of a character model (seqlab.text.model.CELLS)
 BACKENDS = ("numpy", "torch")      # what computes a step (seqlab.text.trainer._engine)
-RUNTIME = ("backend", "device", "devices")   # how a run computes, not what: a resume takes them from its caller
+RUNTIME = ("backend", "device", "devices", "allow_divergence")   # how a run computes (and what it tolerates),
+# not what: a resume takes them from its caller
 
 
 def option(default, help: str = "", *, metavar: str | None = None, choices: tuple | None = None,
@@ -81,6 +82,9 @@ class TrainConfig:
     devices: int = option(1, "--backend torch: data-parallel processes on this machine (torch.distributed; "
                              "with --device cuda one GPU each); --batch-size is split between them",
                           metavar="N", check=AT_LEAST_1)
+    allow_divergence: bool = option(False, "keep training when the loss has stayed above 3 × ln V (far worse "
+                                           "than a uniform guess) for 100 steps, with one warning, instead of "
+                                           "stopping as diverged (exit status 3)", flag="--allow-divergence")
 
     def check(self) -> None:
         """UserError naming the first bad value: first of the wrong type (hidden=2.5 used to build 2 units,

@@ -35,7 +35,9 @@ Faults, all caught before anything wrong reaches the disk:
     a failed write (full disk)        UserError; the previous checkpoint stays whole (seqlab.fileio)
     loss or gradient NaN/inf          Diverged (exit status 3) naming the step; the engine stops before the
                                       update; `out` is left as the last checkpoint written
-    loss > 3 ln V for 100 steps       one warning line suggesting a lower learning rate
+    loss > 3 ln V for 100 steps       Diverged as well (seqlab.divergence: a run away with finite numbers),
+                                      suggesting the default --lr and --clip; no periodic checkpoint is written
+                                      while the loss is above that line; cfg.allow_divergence: one warning
 
 Exact resumption: the batch of step s is a function of (seed, s) (seqlab.text.batching), the learning rate a
 function of s, and the checkpoint holds everything else the next step depends on (the table of its keys is
@@ -57,6 +59,7 @@ from tqdm import tqdm
 
 from seqlab.checkpoint import is_checkpoint, load_checkpoint
 from seqlab.data import resolve_corpus
+from seqlab.divergence import Runaway
 from seqlab.engine import clip_by_global_norm, parameters
 from seqlab.engine.optim import global_norm
 from seqlab.errors import Diverged, UserError
@@ -71,9 +74,6 @@ from seqlab.text.train_config import RUNTIME, TrainConfig, flag
 from seqlab.text.train_state import Run, check_resumable
 from seqlab.text.warm_start import load_init
 from seqlab.torch_backend import resolve_device
-
-WARN_STEPS = 100   # steps in a row above WARN_FACTOR · ln V before the warning
-WARN_FACTOR = 3.0
 
 __all__ = ["TrainConfig", "learning_rate", "train"]
 
@@ -179,7 +179,7 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
     say(f"{cfg.mode} model: {cfg.cell} {cfg.layers}x{cfg.hidden}, {lm.model.num_params:,} parameters, "
         f"vocabulary {lm.vocab.size}")
     t0, chars, first = time.perf_counter(), 0, run.step
-    warn_above, high, warned = WARN_FACTOR * math.log(lm.vocab.size), 0, False
+    runaway, warned = Runaway(lm.vocab.size), False
     try:
         while run.step < cfg.steps and not run.stopped_early and not stop():
             try:
@@ -189,13 +189,12 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
                                f"--lr (this run: {cfg.lr:g})" + (f" or a smaller --clip (this run: {cfg.clip:g})"
                                                                  if cfg.clip else " or --clip 5")) from None
             chars += count
-            high = high + 1 if loss > warn_above * count else 0
-            if high >= WARN_STEPS and not warned:
+            if runaway.update(loss, count) and not warned:
+                if not cfg.allow_divergence:
+                    raise Diverged(f"training diverged at step {run.step}: {runaway.why()}; {_left(out)}; "
+                                   f"{_advice(cfg)}, or --allow-divergence to train on regardless")
                 warned = True
-                say(f"warning: the training loss has stayed above 3 × ln {lm.vocab.size} = {warn_above:.2f} "
-                    f"nats/char (far worse than a uniform guess) for {WARN_STEPS} steps, up to step {run.step}; "
-                    f"the learning rate is probably too high: try --lr {cfg.lr / 10:g}"
-                    + ("" if cfg.clip else " and --clip 5"))
+                say(f"warning: {runaway.why()}, up to step {run.step}; {_advice(cfg)}")
             if bar is not None:
                 bar.update(1)
                 if run.step % 10 == 0 or run.step == cfg.steps:
@@ -218,7 +217,7 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
                 if callback is not None:
                     callback({"event": "sample", "step": run.step, "samples": shown})
             if cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and run.step < cfg.steps \
-                    and not run.stopped_early:
+                    and not run.stopped_early and not (runaway.climbing and not cfg.allow_divergence):
                 current()
                 _save(run, out, stop, final=False)
     finally:
@@ -254,6 +253,20 @@ def _save(run: Run, out: Path, stop, **kw) -> None:
                            f"{_left(out)}; try a lower --lr (this run: {run.cfg.lr:g}) or --clip 1")
     with saving(stop):
         run.save(out, **kw)
+
+
+def _advice(cfg: TrainConfig) -> str:
+    """What to try when a run ran away: the default --lr and --clip where this run's are riskier, else a lower
+    --lr than this run's."""
+    default, wanted = TrainConfig(), []
+    if cfg.lr > default.lr:
+        wanted.append(f"--lr {default.lr:g}")
+    if cfg.clip == 0 or cfg.clip > default.clip:
+        wanted.append(f"--clip {default.clip:g}")
+    if not wanted:
+        return f"try a lower --lr (this run: {cfg.lr:g})"
+    return (f"try {' and '.join(wanted)}, the default{'s' if len(wanted) > 1 else ''} (this run: --lr {cfg.lr:g}, "
+            f"--clip {cfg.clip:g})")
 
 
 def _left(out: Path) -> str:
