@@ -104,8 +104,8 @@ def names(body: NamesRequest, request: Request) -> dict:
     known = lm.training_lines
     shown = [s.capitalize() if lm.lower else s for s in lines]
     out = [{"name": t, "new": None if known is None else s not in known} for s, t in zip(lines, shown)]
-    return {"model": body.model, "seed": seed, "names": out,
-            "new": None if known is None else novelty(lines, known), "count": len(lines)}
+    return {"model": body.model, "seed": seed, "names": out, "count": len(lines), "distinct": len(set(lines)),
+            "new": None if known is None else novelty(lines, known)}   # new: of the distinct ones
 
 
 def _take(chars, seconds: float, lock) -> str:
