@@ -92,6 +92,11 @@ def names(body: NamesRequest, request: Request) -> dict:
     """Lines from the model, each marked new when it is not a line of the training data."""
 
     lm = _model(request, body.model)
+    if lm.mode != "lines":   # a stream model's "names" were passages cut mid-word, or empty
+        lines_models = [e.name for e in request.app.state.store.entries() if e.info["mode"] == "lines"]
+        raise FieldError("model", f"{body.model} is a stream model (continuous text), and a name is a line: "
+                                  f"choose a lines model ({', '.join(lines_models) or 'none yet'}), or write "
+                                  f"with it in Poem")
     _encode(lm, body.prefix, "prefix")
     if "\n" in body.prefix:
         raise FieldError("prefix", "prefix: it holds a line end; a name is one line")
