@@ -43,6 +43,9 @@ def test_a_local_file_that_shadows_a_bundled_name_is_said_on_stderr(tiny, tmp_pa
         assert f"dinos: loaded the file {tmp_path / 'dinos'}, not the bundled model" in err, err
         expected = generate(mine, 3, max_len=40 if argv[0] == "names" else 100, seed=2)
         assert [s.lower() for s in out.split()] == expected
+    assert main(["explore", "sampling", "dinos", "--json", "--length", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert "dinos: loaded the file" in err and '"temperatures"' in out
     assert main(["sample", str(tiny), "-n", "1", "--seed", "2"]) == 0    # a path: nothing shadowed, nothing said
     assert "loaded" not in capsys.readouterr().err
     assert (BUNDLED_DIR / "dinos.npz").is_file()

@@ -30,19 +30,27 @@ def load_text_model(name_or_path: str | None, bundled: str | None = None):
     folder holds. When a checkpoint in the current folder shadows a bundled model's name, stderr says which
     file was loaded (it used to happen without a word)."""
     from seqlab.errors import UserError
-    from seqlab.text.model import bundled_model, load_model, resolve_model
+    from seqlab.text.model import bundled_model, load_model
 
     if name_or_path is None:
         path = bundled_model(bundled)
         if path is None:
             raise UserError(f"the bundled model {bundled} is not installed; run `make models`")
         return load_model(path)
+    return load_model(say_shadowing(name_or_path))
+
+
+def say_shadowing(name_or_path: str):
+    """The model file MODEL names (seqlab.text.model.resolve_model), said on stderr when it is a checkpoint in
+    the current folder that shadows the bundled model of that name."""
+    from seqlab.text.model import bundled_model, resolve_model
+
     path = resolve_model(name_or_path)
     shadowed = bundled_model(name_or_path)
     if shadowed is not None and path != shadowed:
         sys.stderr.write(f"{name_or_path}: loaded the file {path.resolve()}, not the bundled model of that name "
                          f"(a checkpoint in this folder comes first; rename it to get the bundled one)\n")
-    return load_model(path)
+    return path
 
 
 def add_sampling_options(p, n: int | None, max_len: int | None) -> None:
