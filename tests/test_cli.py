@@ -67,7 +67,8 @@ def test_bench_refuses_threads_below_1(capsys):
     (lambda d: ["train", str(d / "names.txt"), "-o", str(d / "names.txt")], "is also a file this command reads"),
     (lambda d: ["train", str(d / "names.txt"), "-o", str(d / "m.npz"), "--vocab-from", str(d / "m.npz")],
      "is also a file this command reads"),
-    (lambda d: ["jazz", "-o", str(d / "notes.txt"), "--measures", "1"], "is not a MIDI file"),
+    (lambda d: ["jazz", "-o", str(d / "notes.mid"), "--measures", "1"], "is not a MIDI file"),
+    (lambda d: ["jazz", "-o", str(d / "notes.txt"), "--measures", "1"], "-o takes a .mid or .midi name"),
     (lambda d: ["jazz", "--train", str(d / "tune.mid"), "-o", str(d / "tune.mid")],
      "is also a file this command reads"),
     (lambda d: ["jazz", "--train", str(d / "tune.mid"), "--save-model", str(d / "notes.txt")],
@@ -90,7 +91,7 @@ def test_no_command_writes_over_its_input_or_a_file_of_another_kind(capsys, tmp_
     files = {"names.txt": b"ab\nba\n", "notes.txt": b"my notes\n", "tune.mid": b"MThd not really",
              "m.npz": b"PK not really", "notes.png": b"my notes\n", "notes.svg": b"<p>not svg</p>",
              "page.html": b"<!DOCTYPE html><p>ab\n", "notes.html": b"my notes\n", "c.png": b"my notes\n",
-             "notes.loss.png": b"my notes\n", "solo.wav": b"my notes\n"}
+             "notes.loss.png": b"my notes\n", "solo.wav": b"my notes\n", "notes.mid": b"my notes\n"}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     argv = make_argv(tmp_path)

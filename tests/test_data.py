@@ -124,19 +124,19 @@ def test_resolve_corpus_accepts_paths_and_refuses_missing(tmp_path):
 def test_cli_list_and_import(home, tmp_path, capsys):
     assert main(["data", "list"]) == 0
     out = capsys.readouterr().out
-    assert "dinos.txt" in out and "19909" in out
-    assert [line.split()[3] for line in out.splitlines() if line.startswith("toy ")] == ["no"]
+    assert "dinos.txt" in out and "19,909" in out and f"datasets in {data.cache_dir()}:" in out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("toy ")] == ["no"]
 
     assert main(["data", "import", str(tmp_path / "src" / "toy.txt")]) == 0
     capsys.readouterr()
     main(["data", "list"])
     out = capsys.readouterr().out
-    assert [line.split()[3] for line in out.splitlines() if line.startswith("toy ")] == ["yes"]
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("toy ")] == ["yes"]
     cached = data.cache_dir() / "toy.txt"
     cached.write_bytes(cached.read_bytes()[::-1])          # there, but not the dataset's bytes: not just "no"
     main(["data", "list"])
     out = capsys.readouterr().out
-    assert [line.split()[3:5] for line in out.splitlines() if line.startswith("toy ")] == [["wrong", "sha256"]]
+    assert [line.split()[1:3] for line in out.splitlines() if line.startswith("toy ")] == [["wrong", "sha256"]]
 
 
 @pytest.mark.parametrize("argv", [["data", "import", "{tmp}/missing.txt"], ["data", "fetch", "nope"],

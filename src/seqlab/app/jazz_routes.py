@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from seqlab.app.errors import FieldError, error_response
 from seqlab.errors import UserError
 from seqlab.music.bundle import load_bundle
-from seqlab.music.changes import CHANGES, TITLES, parse_changes
+from seqlab.music.changes import CHANGES, TITLES, name_progression, parse_changes
 from seqlab.music.perform import BPM, SWING, figures, perform, write_take
 from seqlab.music.render import INSTRUMENT, find_instrument, instrument_names
 
@@ -94,11 +94,24 @@ def bundle():
         return _bundle
 
 
+_own_chords: str | None = None
+
+
+def own_chords() -> str:
+    """The model's own progression named as chord symbols (music21 names the voicings once, in about a second)."""
+    global _own_chords
+
+    if _own_chords is None:   # two first requests at once name it twice, the same
+        _own_chords = name_progression(bundle().progression)
+    return _own_chords
+
+
 def changes_list() -> list[dict]:
-    own = {"name": OWN, "title": "the model's own: Pat Metheny's \"And Then I Knew\"", "chords": "",
-           "measures": len(bundle().progression)}
-    return [*({"name": k, "title": TITLES.get(k, k), "chords": v, "measures": len(parse_changes(v, k))}
-              for k, v in CHANGES.items()), own]
+    # own's chords are its voicings' names, to read (the box shows them greyed: they are played as voiced)
+    own = {"name": OWN, "title": "the model's own: Pat Metheny's \"And Then I Knew\"", "chords": own_chords(),
+           "measures": len(bundle().progression), "editable": False}
+    return [*({"name": k, "title": TITLES.get(k, k), "chords": v, "measures": len(parse_changes(v, k)),
+               "editable": True} for k, v in CHANGES.items()), own]
 
 
 def _field(name: str, fn, *args):
@@ -116,6 +129,8 @@ def render(body: JazzRequest) -> tuple[dict[str, bytes], dict]:
     if body.changes not in names:     # checked even when chords are typed, not ignored
         raise FieldError("changes", f"unknown progression {body.changes!r}; expected one of: {', '.join(names)}")
     typed = body.chords.strip()
+    if typed and body.changes == OWN and typed == own_chords():   # the own chords as the panel shows them
+        typed = ""
     if typed and typed != CHANGES.get(body.changes):
         changes = _field("chords", parse_changes, body.chords)
         label = "your chords"

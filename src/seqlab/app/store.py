@@ -36,11 +36,16 @@ def describe(meta: dict, arrays: dict) -> dict:
     best = train.get("model") or train.get("best") or {}   # model: what the file's parameters score
     score = held.get("nats_per_char", best.get("nats_per_char"))
     params = sum(int(a.size) for k, a in arrays.items() if k.startswith("model."))
+    # The step the parameters come from: a run keeps its best evaluation's, not always its last step's
+    # (validation: the bundled models' record; train.model: a seqlab train run's; neither: the last step).
+    weights_step = (meta.get("validation") or {}).get("step", (train.get("model") or {}).get("step"))
     return {
         "mode": meta.get("mode"), "cell": cfg.get("cell"), "hidden": cfg.get("hidden"),
         "layers": cfg.get("layers"), "embed": cfg.get("embed"), "dropout": cfg.get("dropout"),
         "vocab_size": cfg.get("vocab_size"), "vocabulary": (meta.get("vocab") or {}).get("chars", ""),
-        "parameters": params, "step": meta.get("step"), "lower": (meta.get("normalize") or {}).get("lower"),
+        "parameters": params, "step": meta.get("step"),
+        "weights_step": meta.get("step") if weights_step is None else weights_step,
+        "lower": (meta.get("normalize") or {}).get("lower"),
         "heldout_nats_per_char": score,
         "heldout_source": "held-out file" if "nats_per_char" in held else
                           ("held-out split" if score is not None else None),

@@ -95,6 +95,11 @@ def names(body: NamesRequest, request: Request) -> dict:
     """Lines from the model, each marked new when it is not a line of the training data."""
 
     lm = _model(request, body.model)
+    if lm.mode != "lines":   # a stream model's "names" were passages cut mid-word, or empty
+        lines_models = [e.name for e in request.app.state.store.entries() if e.info["mode"] == "lines"]
+        raise FieldError("model", f"{body.model} is a stream model (continuous text), and a name is a line: "
+                                  f"choose a lines model ({', '.join(lines_models) or 'none yet'}), or write "
+                                  f"with it in Poem")
     _encode(lm, body.prefix, "prefix")
     if "\n" in body.prefix:
         raise FieldError("prefix", "prefix: it holds a line end; a name is one line")
@@ -107,8 +112,8 @@ def names(body: NamesRequest, request: Request) -> dict:
     known = lm.training_lines
     shown = [s.capitalize() if lm.lower else s for s in lines]
     out = [{"name": t, "new": None if known is None else s not in known} for s, t in zip(lines, shown)]
-    return {"model": body.model, "seed": seed, "names": out,
-            "new": None if known is None else novelty(lines, known), "count": len(lines)}
+    return {"model": body.model, "seed": seed, "names": out, "count": len(lines), "distinct": len(set(lines)),
+            "new": None if known is None else novelty(lines, known)}   # new: of the distinct ones
 
 
 def _take(chars, seconds: float, lock) -> str:

@@ -23,11 +23,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
 
+    from seqlab.commands.sample import load_text_model
     from seqlab.data import resolve_corpus
     from seqlab.text.evaluate import evaluate_file
-    from seqlab.text.model import load_model
 
-    lm = load_model(args.model)
+    lm = load_text_model(args.model)
     result = evaluate_file(lm, resolve_corpus(args.file, suffix=".txt"))
     if args.json:
         print(json.dumps({"nats_per_char": result["nats_per_char"], "chars": result["chars"]}))

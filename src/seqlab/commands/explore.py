@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from seqlab.cli import seed
+from seqlab.commands.sample import say_shadowing
 
 EXPLORERS = ("gradients", "memory", "cells", "sampling")
 
@@ -87,7 +88,7 @@ def run_gradients(args) -> int:
         from seqlab.explore.models import load_text_model
         from seqlab.text.corpus import read_text
 
-        lm = load_text_model(args.model)
+        lm = load_text_model(say_shadowing(args.model))
         result = G.text_gradient_norms(lm, read_text(text), steps=args.steps, batch=args.batch,
                                        seed=args.seed)
         title = f"Gradient reaching back through {args.model} on {args.text}"
@@ -218,7 +219,7 @@ def run_cells(args) -> int:
             raise UserError("--png without a file name needs -o FILE.html (it writes FILE.png beside it)")
         png = check_output(args.png or out.with_suffix(".png"), (".png", ".svg"), reads=(args.model, path),
                            flag="--png")
-    lm = load_text_model(args.model)
+    lm = load_text_model(say_shadowing(args.model))
     if args.cell is not None:
         C.parse_cell(args.cell, lm.model)
     text = read_text(path)
@@ -272,7 +273,7 @@ def run_sampling(args) -> int:
 
     temperatures = positive_floats_list(args.temperatures, "--temperatures")
     out = check_output(args.output, (".png", ".svg"), reads=(args.model,)) if args.output else None
-    lm = load_text_model(args.model)
+    lm = load_text_model(say_shadowing(args.model))
     result = S.temperature_report(lm, args.prefix, temperatures, top=args.top, length=args.length,
                                   seed=args.seed)
     if out:

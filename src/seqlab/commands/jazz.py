@@ -125,6 +125,10 @@ def _check(args) -> Path:
     from seqlab.music.midi import is_midi
 
     out = Path(args.output)
+    if out.suffix.lower() not in (".mid", ".midi"):   # -o solo.wav used to get MIDI bytes under a .wav name
+        raise UserError(f"-o {out}: the solo is written as MIDI, so -o takes a .mid or .midi name; for a WAV "
+                        f"too add --wav (it goes beside the MIDI: -o {out.with_suffix('.mid')} --wav writes "
+                        f"{out.with_suffix('.wav')})")
     reads = (args.train, args.primer, args.model, args.chords_file)
     check_output_file(out, "-o", "solo.mid", reads=(*reads, args.resume, args.save_model), replaceable=is_midi,
                       kind="a MIDI file")

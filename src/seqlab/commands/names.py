@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seqlab.commands.sample import add_sampling_options, check_counts, draw, report_novelty
+from seqlab.commands.sample import add_sampling_options, check_counts, draw, load_text_model, report_novelty
 
 # The modules that need NumPy (seqlab.text, .music, .engine ...) are imported inside the functions that use
 # them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
@@ -16,14 +16,13 @@ def register(subparsers) -> None:
         description="Invent dinosaur names with the LSTM bundled in the package (trained on 1,383 of the "
                     "course's 1,536 names). How many are new (not among the training names) goes to stderr.")
     add_sampling_options(p, n=10, max_len=40)
-    p.add_argument("--model", default="dinos", help=argparse.SUPPRESS)  # for trying a retrained model
+    # for trying a retrained model; without it, the bundled one even when the current folder holds a `dinos`
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from seqlab.text.model import load_model
-
-    lm = load_model(args.model)
+    lm = load_text_model(args.model, "dinos")
     check_counts(args, lm)
     names = draw(lm, args)
     for s in names:

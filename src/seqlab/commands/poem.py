@@ -38,7 +38,7 @@ def register(subparsers) -> None:
                    help="at least this many characters after the prompt (%(default)s)")
     p.add_argument("--seed", type=seed, default=None, help="seed for the same poem every time")
     add_generation_options(p, "--length")
-    p.add_argument("--model", default="shakespeare", help=argparse.SUPPRESS)
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)   # None: the bundled one, always
     p.set_defaults(func=run)
 
 
@@ -91,9 +91,8 @@ def ask() -> str:
 
 
 def run(args) -> int:
-    from seqlab.commands.sample import check_beam, read_prompt_file
+    from seqlab.commands.sample import check_beam, load_text_model, read_prompt_file
     from seqlab.errors import UserError
-    from seqlab.text.model import load_model
     from seqlab.text.sampling import check_options
 
     if not 1 <= args.length <= MAX_LENGTH:
@@ -102,7 +101,7 @@ def run(args) -> int:
     check_options(args.temperature, args.top_k, args.length, args.top_p)
     if args.prompt_file is not None and args.prompt is not None:
         raise UserError("give either PROMPT or --prompt-file, not both")
-    lm = load_model(args.model)
+    lm = load_text_model(args.model, "shakespeare")
     asked = args.prompt is None and args.prompt_file is None
     prompt = read_prompt_file(args.prompt_file) if args.prompt_file is not None else \
         ask() if asked else args.prompt

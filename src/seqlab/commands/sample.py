@@ -25,6 +25,34 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def load_text_model(name_or_path: str | None, bundled: str | None = None):
+    """The model a MODEL argument or --model names; None: the bundled model `bundled`, whatever the current
+    folder holds. When a checkpoint in the current folder shadows a bundled model's name, stderr says which
+    file was loaded (it used to happen without a word)."""
+    from seqlab.errors import UserError
+    from seqlab.text.model import bundled_model, load_model
+
+    if name_or_path is None:
+        path = bundled_model(bundled)
+        if path is None:
+            raise UserError(f"the bundled model {bundled} is not installed; run `make models`")
+        return load_model(path)
+    return load_model(say_shadowing(name_or_path))
+
+
+def say_shadowing(name_or_path: str):
+    """The model file MODEL names (seqlab.text.model.resolve_model), said on stderr when it is a checkpoint in
+    the current folder that shadows the bundled model of that name."""
+    from seqlab.text.model import bundled_model, resolve_model
+
+    path = resolve_model(name_or_path)
+    shadowed = bundled_model(name_or_path)
+    if shadowed is not None and path != shadowed:
+        sys.stderr.write(f"{name_or_path}: loaded the file {path.resolve()}, not the bundled model of that name "
+                         f"(a checkpoint in this folder comes first; rename it to get the bundled one)\n")
+    return path
+
+
 def add_sampling_options(p, n: int | None, max_len: int | None) -> None:
     p.add_argument("-n", type=int, default=n, metavar="N",
                    help=f"how many samples ({n if n is not None else '5; 1 with --beam'})")
@@ -34,7 +62,8 @@ def add_sampling_options(p, n: int | None, max_len: int | None) -> None:
     add_top_p(p)
     p.add_argument("--prefix", default="", metavar="S", help="text each sample continues")
     p.add_argument("--max-len", type=int, default=max_len, metavar="L",
-                   help="most characters generated per sample (lines: 100, stream: 400)")
+                   help=f"most characters generated per sample "
+                        f"({max_len if max_len is not None else 'a lines model: 100, a stream model: 400'})")
     p.add_argument("--seed", type=seed, default=None, help="seed for reproducible samples")
 
 
@@ -105,20 +134,20 @@ def _max_len(lm, args) -> int:
 
 
 def report_novelty(lm, lines: list[str], args) -> None:
-    """On stderr, for a lines model: how many of `lines` are not training lines, and how many of those
-    were cut off at --max-len (a name not finished is not a new name)."""
-    from seqlab.text.sampling import novelty
+    """On stderr, for a lines model: how many distinct lines `lines` holds and how many of those are not
+    training lines (a name drawn twice is one new name, not two), and how many of those were cut off at
+    --max-len (a name not finished is not a new name)."""
+    from seqlab.text.sampling import novelty, novelty_summary
 
     if lm.mode != "lines":
         return
     if lm.training_lines is None:
         sys.stderr.write("novelty not counted: the model holds no training lines (an imported model)\n")
         return
-    new = novelty(lines, lm.training_lines)
     start, max_len = len(lm.normalize(args.prefix)), _max_len(lm, args)
-    cut = sum(1 for s in lines if len(s) - start >= max_len and s not in lm.training_lines)
+    cut = sum(1 for s in set(lines) if len(s) - start >= max_len and s not in lm.training_lines)
     said = f" ({cut} of them cut off at --max-len {max_len})" if cut else ""
-    sys.stderr.write(f"{new} of {len(lines)} not in the training data{said}\n")
+    sys.stderr.write(f"{novelty_summary(len(lines), len(set(lines)), novelty(lines, lm.training_lines))}{said}\n")
 
 
 def _beam_lines(lm, args) -> list[str]:
@@ -176,7 +205,6 @@ def _show_finished(out, start: str, texts, done, shown: int) -> int:
 
 def run(args) -> int:
     from seqlab.errors import UserError
-    from seqlab.text.model import load_model
 
     check_beam(args)
     if args.prompt_file is not None:
@@ -185,7 +213,7 @@ def run(args) -> int:
         args.prefix = read_prompt_file(args.prompt_file)
     if args.n is None:
         args.n = 1 if args.beam else 5
-    lm = load_model(args.model)
+    lm = load_text_model(args.model)
     check_counts(args, lm)
     if args.beam:
         lines = _beam_lines(lm, args)

@@ -49,8 +49,9 @@ def add_config_options(p) -> None:
                            help=m["help"])
             continue
         desc = m["help"]
+        shown = "" if f.default == "" else " (%(default)s)"   # an empty default printed as "()"
         p.add_argument(flag(f), dest=f.name, type=_TYPES[f.type], default=f.default, choices=m["choices"],
-                       metavar=m["metavar"], help=f"{desc} (%(default)s)" if desc else "(%(default)s)")
+                       metavar=m["metavar"], help=f"{desc}{shown}".strip())
 
 
 def config_from_args(args) -> TrainConfig:
@@ -88,5 +89,27 @@ def run(args) -> int:
     else:   # the last parameters scored better than every evaluation: they are what the file holds
         held = (f", held-out {model['nats_per_char']:.4f} nats/char with the parameters of step {model['step']} "
                 f"(better than the best evaluation, {best['nats_per_char']:.4f} at step {best['step']})")
-    print(f"wrote {result['path']} at step {result['step']}{held}")
+    for line in _what_else(result):   # before the checkpoint's line, which stays the last
+        print(line)
+    print(f"wrote {result['path']} at step {result['step']}{held}{_unsuffixed(result['path'])}")
     return 0
+
+
+def _unsuffixed(path: str) -> str:
+    return "" if path.endswith(".npz") else " (a seqlab checkpoint; its name needs no .npz, seqlab reads it as named)"
+
+
+def _what_else(result: dict) -> list[str]:
+    """What the run wrote beside the checkpoint, and what it did not and why (a run shorter than --eval-every
+    used to end with no loss plot and no held-out score, without a word)."""
+    if result["loss_plot"]:
+        lines = [f"wrote {result['loss_plot']} (the loss curve)"]
+    elif result["best"]["step"] is None and result["step"] < result["eval_every"]:
+        return [f"no held-out score and no loss plot: the run evaluates every --eval-every {result['eval_every']} "
+                f"steps and ended at step {result['step']}, before the first evaluation (give --eval-every "
+                f"{result['step']} or less for them)"]
+    else:
+        lines = []
+    if result["holdout"] == 0:
+        lines.append("no held-out score: --holdout 0 holds nothing out")
+    return lines

@@ -78,7 +78,8 @@ def draw_sampling(result: dict, title: str | None = None):
     n = len(temps)
     fig, axes = new_figure(max(3.0 * n, 7.0), 6.4)
     fig.delaxes(axes)
-    grid = fig.add_gridspec(2, n, height_ratios=[1.35, 1.0], hspace=0.95, wspace=0.3)
+    # hspace: room for the samples under the bars (four lines at most), no more (it was an empty band)
+    grid = fig.add_gridspec(2, n, height_ratios=[1.35, 1.0], hspace=0.62, wspace=0.3)
     ymax = max(p for top in result["top"] for _, p in top) * 1.08
     for k, (t, top) in enumerate(zip(temps, result["top"])):
         ax = fig.add_subplot(grid[0, k])
@@ -100,6 +101,8 @@ def draw_sampling(result: dict, title: str | None = None):
     ax.plot(temps, result["entropy"], "o", color="#c44e52")
     ax.axhline(result["max_entropy"], color="#777", ls="--", lw=1,
                label=f"uniform over the vocabulary (log V = {result['max_entropy']:.2f})")
+    top = max(float(np.max(result["curve"]["entropy"])), result["max_entropy"])
+    ax.set_ylim(0, top * 1.08)   # the uniform line in the legend is on the plot too (it used to fall above it)
     ax.set_xlabel("temperature T")
     ax.set_ylabel("entropy (nats)")
     ax.legend(fontsize=8, loc="lower right")
@@ -108,5 +111,15 @@ def draw_sampling(result: dict, title: str | None = None):
     default = (f"The next character after {prefix!r}" if prefix else
                "The first character (after the start token, the start of a line)")
     fig.suptitle(title or default, fontsize=11)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.08)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.09)
+    _close_up(fig, fig.axes[:n], ax)
     return fig
+
+
+def _close_up(fig, above, below, gap: float = 0.03) -> None:
+    """Raise the top of `below` to `gap` (figure fraction) under the lowest text of the axes `above`: short
+    samples left a large empty band between the rows."""
+    renderer = fig.canvas.get_renderer()
+    lowest = min(a.get_tightbbox(renderer).transformed(fig.transFigure.inverted()).y0 for a in above)
+    pos = below.get_position()
+    below.set_position([pos.x0, pos.y0, pos.width, max(lowest - gap - pos.y0, pos.height)])

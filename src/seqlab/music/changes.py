@@ -228,3 +228,23 @@ def to_chords(measures: list[list[ChordSymbol]], beats: float = 4.0) -> list[lis
         out.append([Chord(snap(k * share), snap(share), cs.voicing(), name=cs.text)
                     for k, cs in enumerate(symbols)])
     return out
+
+
+def name_progression(progression: list[list[Chord]]) -> str:
+    """A voiced progression (per-measure Chords, as a MIDI file holds them) written in this notation as well
+    as music21 can name the voicings (its chordSymbolFigureFromChord), flats as b: what the Jazz panel shows for
+    the model's own chords. A chord repeated within a measure is named once. For reading: a voicing music21
+    names oddly ("G#addG,A#") does not parse back."""
+    from music21 import chord as m21chord
+    from music21 import harmony
+
+    measures = []
+    for m in progression:
+        names: list[str] = []
+        for c in m:
+            figure = harmony.chordSymbolFigureFromChord(m21chord.Chord(list(c.pitches)))
+            name = re.sub(r"M(?=\d)", "maj", re.sub(r"([A-G])-", r"\1b", figure))   # B-M9 -> Bbmaj9
+            if not names or names[-1] != name:
+                names.append(name)
+        measures.append(" ".join(names))
+    return " | ".join(measures)

@@ -35,7 +35,8 @@ def chord_tone_fraction(notes: list[Note], chords: list[Chord]) -> float:
 
 
 def key_correlation(notes: list[Note]) -> tuple[str, float]:
-    """(key name like "F major", correlation coefficient) from music21's analyze('key') of the solo."""
+    """(key name like "F major" or "B♭ major", correlation coefficient) from music21's analyze('key') of the
+    solo."""
     from music21 import note as m21note
     from music21 import stream
 
@@ -46,7 +47,12 @@ def key_correlation(notes: list[Note]) -> tuple[str, float]:
     if not len(s):
         raise ValueError("notes: expected at least one sounding note")
     k = s.analyze("key")
-    return f"{k.tonic.name} {k.mode}", float(k.correlationCoefficient)
+    return f"{spell(k.tonic.name)} {k.mode}", float(k.correlationCoefficient)
+
+
+def spell(name: str) -> str:
+    """A note name as a musician writes it: music21's "B-" and "F#" as "B♭" and "F♯"."""
+    return name[0] + name[1:].replace("-", "♭").replace("#", "♯")
 
 
 def motion_pairs(notes: list[Note]) -> list[tuple[int, float]]:

@@ -154,9 +154,14 @@ def write_wav(path, notes: list[Note], chords: list[Chord], tempo: float = TEMPO
     return write_bytes_atomic(path, buf.getvalue())
 
 
+MEASURES_PER_ROW = 8   # the piano roll's rows, like systems on a page: one long strip shrank to be unreadable
+ROLL_WIDTH = 11.0      # inches at 100 dpi: about the page's width, so it is shown near its own size
+
+
 def piano_roll(notes: list[Note], chords: list[Chord], beats: float = 4.0, title: str = ""):
     """A matplotlib Figure: chords as grey bars, the solo in colour on top, measure lines every `beats`, and
-    each chord's symbol (where it has one) above the roll at its onset."""
+    each chord's symbol (where it has one) above the roll at its onset; MEASURES_PER_ROW measures a row, rows
+    one under the other, all ROLL_WIDTH wide whatever the length (x in beats from the start)."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.collections import PatchCollection
@@ -168,25 +173,37 @@ def piano_roll(notes: list[Note], chords: list[Chord], beats: float = 4.0, title
     end = max([n.end for n in sounding] + [c.offset + c.duration for c in chords] + [beats])
     pitches = [n.pitch for n in sounding] + [p for c in chords for p in c.pitches]
     lo, hi = (min(pitches) - 2, max(pitches) + 2) if pitches else (48, 84)
-    fig = Figure(figsize=(min(4 + end / 2.5, 40), 6), dpi=100)
-    ax = fig.add_subplot()
-    chord_boxes = [Rectangle((c.offset, p - 0.4), c.duration, 0.8) for c in chords for p in c.pitches]
-    solo_boxes = [Rectangle((n.offset, n.pitch - 0.45), n.duration, 0.9) for n in sounding]
-    ax.add_collection(PatchCollection(chord_boxes, facecolor="0.8", edgecolor="0.6", linewidth=0.3))
-    ax.add_collection(PatchCollection(solo_boxes, facecolor="tab:orange", edgecolor="black", linewidth=0.4))
-    for bar in np.arange(0, end + 1e-9, beats):
-        ax.axvline(bar, color="0.5", linewidth=0.5)
-    above = blended_transform_factory(ax.transData, ax.transAxes)  # x in beats, y just over the top
-    for c in chords:
-        if c.name:
-            ax.text(c.offset + 0.05, 1.01, c.name, transform=above, ha="left", va="bottom", fontsize=9)
-    ax.set_xlim(0, end)
-    ax.set_ylim(lo, hi)
+    measures = max(1, int(np.ceil(end / beats - 1e-9)))
+    per_row = min(MEASURES_PER_ROW, measures)
+    rows = -(-measures // per_row)
+    span = per_row * beats
+    named = any(c.name for c in chords)
+    fig = Figure(figsize=(ROLL_WIDTH, 0.9 + 2.3 * rows), dpi=100)
+    axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
+    fig.subplots_adjust(hspace=0.45 if named else 0.25)
     cs = [p for p in range(lo, hi + 1) if p % 12 == 0]
-    ax.set_yticks(cs, [f"C{p // 12 - 1}" for p in cs])
-    ax.set_xlabel("beats (quarter notes)")
-    ax.set_ylabel("pitch")
-    ax.set_title(title or "solo (orange) over chords (grey)", pad=20 if any(c.name for c in chords) else 6)
+    for r, ax in enumerate(axes):
+        x0 = r * span
+        ax.add_collection(PatchCollection([Rectangle((c.offset, p - 0.4), c.duration, 0.8)
+                                           for c in chords for p in c.pitches],
+                                          facecolor="0.8", edgecolor="0.6", linewidth=0.3))
+        ax.add_collection(PatchCollection([Rectangle((n.offset, n.pitch - 0.45), n.duration, 0.9) for n in sounding],
+                                          facecolor="tab:orange", edgecolor="black", linewidth=0.4))
+        bars = np.arange(x0, x0 + span + 1e-9, beats)
+        for bar in bars:
+            ax.axvline(bar, color="0.5", linewidth=0.5)
+        above = blended_transform_factory(ax.transData, ax.transAxes)  # x in beats, y just over the top
+        for c in chords:
+            if c.name and x0 <= c.offset < x0 + span:
+                ax.text(c.offset + 0.05, 1.01, c.name, transform=above, ha="left", va="bottom", fontsize=9)
+        ax.set_xlim(x0, x0 + span)
+        ax.set_ylim(lo, hi)
+        ax.set_xticks(bars[:-1] + beats / 2, [str(int(round(b / beats)) + 1) for b in bars[:-1]], fontsize=8)
+        ax.tick_params(axis="x", length=0)
+        ax.set_yticks(cs, [f"C{p // 12 - 1}" for p in cs], fontsize=8)
+        ax.set_ylabel("pitch", fontsize=9)
+    axes[-1].set_xlabel(f"measure ({beats:g} beats each)", fontsize=9)
+    axes[0].set_title(title or "solo (orange) over chords (grey)", pad=20 if named else 6)
     return fig
 
 

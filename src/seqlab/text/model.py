@@ -311,17 +311,24 @@ def bundled_models(kind: str | None = None) -> list[str]:
     return [p.stem for p in paths if kind is None or load_checkpoint(p)[1].get("kind") == kind]
 
 
+def bundled_model(name: str) -> Path | None:
+    """The file of the model bundled as `name` ("dinos"), or None when no bundled model has that name."""
+    if "/" in name or os.sep in name:
+        return None
+    path = BUNDLED_DIR / f"{name}.npz"
+    return path if path.is_file() else None
+
+
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
     """An existing path as given; else the bundled model of that name; else UserError naming both options.
 
     A bundled model's name ("dinos") is shadowed only by a seqlab checkpoint of that name in the current
     folder: a text file or a folder called `dinos` there used to make even `seqlab names` fail."""
     p = Path(name_or_path)
-    bare = isinstance(name_or_path, str) and "/" not in name_or_path and os.sep not in name_or_path
-    bundled = BUNDLED_DIR / f"{name_or_path}.npz" if bare else None
-    if p.exists() and (bundled is None or not bundled.is_file() or is_checkpoint(p)):
+    bundled = bundled_model(name_or_path) if isinstance(name_or_path, str) else None
+    if p.exists() and (bundled is None or is_checkpoint(p)):
         return p
-    if bundled is not None and bundled.is_file():
+    if bundled is not None:
         return bundled
     names = ", ".join(bundled_models(TEXT_KIND)) or "none installed; run `make models`"
     raise UserError(f"{name_or_path}: no such model file; expected a checkpoint path or a bundled model "

@@ -207,9 +207,18 @@ def sample_lines(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: in
 
 
 def novelty(lines: list[str], training_lines) -> int:
-    """How many of `lines` are not lines of the training data (a set of normalised lines)."""
-    return sum(1 for s in lines if s not in training_lines)
+    """How many distinct lines of `lines` are not lines of the training data (a set of normalised lines): a
+    name drawn twice is one new name."""
+    return sum(1 for s in set(lines) if s not in training_lines)
+
+
+def novelty_summary(count: int, distinct: int, new: int) -> str:
+    """One line on `count` samples holding `distinct` different lines, `new` of them not training lines."""
+    if distinct == count:
+        return f"{new} of {count} not in the training data"
+    which = f"all {new}" if new == distinct else f"{new} of them"
+    return f"{distinct} distinct of {count}, {which} not in the training data"
 
 
 __all__ = ["generate", "stream", "beam_search", "sample_lines", "sample_steps", "next_distribution", "novelty",
-           "check_options", "START"]
+           "novelty_summary", "check_options", "START"]

@@ -234,11 +234,13 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
         _save(run, out, stop, final=True, use_current=final, scored=scored)
         if plot and run.history["step"]:
             plot_losses(run.history, loss_plot_path(out), f"{out.name}: {cfg.cell} {cfg.layers}x{cfg.hidden}")
+    plotted = not interrupted and plot and bool(run.history["step"])   # no evaluation, no curve to draw
     seconds = time.perf_counter() - t0
     return {"path": str(out), "step": run.step, "best": run.best, "stopped_early": run.stopped_early,
             "model": None if interrupted else scored,
             "seconds": seconds, "chars_per_second": chars / max(seconds, 1e-9), "steps_run": run.step - first,
-            "interrupted": interrupted, "steps": cfg.steps}
+            "interrupted": interrupted, "steps": cfg.steps, "eval_every": cfg.eval_every,
+            "holdout": cfg.holdout, "loss_plot": str(loss_plot_path(out)) if plotted else None}
 
 
 class _NonFinite(Exception):

@@ -83,7 +83,8 @@ async function loadModels() {
   for (const select of $$(".model-select")) {
     const keep = select.value || select.dataset.prefer;
     select.innerHTML = "";
-    for (const m of models) {
+    // Names takes a lines model only (data-mode): a stream model has no names to give, only passages
+    for (const m of models.filter(m => !select.dataset.mode || m.mode === select.dataset.mode)) {
       const opt = document.createElement("option");
       opt.value = m.name;
       opt.textContent = `${m.name} (${m.mode})`;
@@ -99,15 +100,23 @@ async function loadModels() {
     const net = `${m.cell} ${m.layers}×${m.hidden}` + (m.embed ? `, embed ${m.embed}` : ", one-hot") +
       (m.dropout ? `, drop ${m.dropout}` : "");
     const cells = [m.name, m.mode, net,
-      m.parameters.toLocaleString("en"), m.vocab_size, m.step == null ? "—" : m.step.toLocaleString("en"), score,
-      m.source];
+      m.parameters.toLocaleString("en"), m.vocab_size, weightsStep(m), score, m.source];
     for (const c of cells) {
       const td = document.createElement("td");
-      td.textContent = c;
+      if (Array.isArray(c)) {   // the weights' step, the last trained step under it
+        td.textContent = c[0];
+        const last = document.createElement("small");
+        last.className = "under";
+        last.textContent = c[1];
+        td.appendChild(last);
+      } else {
+        td.textContent = c;
+      }
       tr.appendChild(td);
     }
     const use = document.createElement("td");
-    for (const [panel, select] of [["names", "#names-form"], ["poem", "#poem-form"]]) {
+    const panels = m.mode === "lines" ? [["names", "#names-form"], ["poem", "#poem-form"]] : [["poem", "#poem-form"]];
+    for (const [panel, select] of panels) {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = panel;
@@ -127,6 +136,14 @@ async function loadModels() {
   skipped.hidden = !skipped.children.length;
 }
 
+function weightsStep(m) {
+  // The step the kept weights come from (a run keeps its best held-out evaluation's), and the last trained
+  // step only where it differs, said as such.
+  if (m.weights_step == null) return "—";
+  const at = m.weights_step.toLocaleString("en");
+  return m.step == null || m.step === m.weights_step ? at : [at, `trained to ${m.step.toLocaleString("en")}`];
+}
+
 // --- names ------------------------------------------------------------------------------------------------
 $("#names-form").addEventListener("submit", async ev => {
   ev.preventDefault();
@@ -136,7 +153,9 @@ $("#names-form").addEventListener("submit", async ev => {
   const r = await postJSON("/api/names", values(form));
   busy(form, false);
   const out = $("#names-out");
-  if (!r.ok) { showErrors(form, r.data, r.status); return; }
+  if (!r.ok) {   // the names of an earlier request would read as this one's
+    out.innerHTML = ""; $("#names-summary").textContent = ""; showErrors(form, r.data, r.status); return;
+  }
   out.innerHTML = "";
   for (const { name, new: isNew } of r.data.names) {
     const li = document.createElement("li");
@@ -151,8 +170,12 @@ $("#names-form").addEventListener("submit", async ev => {
     out.appendChild(li);
   }
   const d = r.data;
-  $("#names-summary").textContent = (d.new == null ? `${d.count} lines` :
-    `${d.new} of ${d.count} not in the training data`) + ` · model ${d.model}, seed ${d.seed}`;
+  // a name drawn twice is one name: new counts the distinct ones (as `seqlab names` does)
+  const all = d.distinct === d.count;
+  const which = d.new === d.distinct ? `all ${d.new}` : `${d.new} of them`;
+  $("#names-summary").textContent = (d.new == null ? `${d.count} lines` + (all ? "" : ` (${d.distinct} distinct)`) :
+    all ? `${d.new} of ${d.count} not in the training data` :
+    `${d.distinct} distinct of ${d.count}, ${which} not in the training data`) + ` · model ${d.model}, seed ${d.seed}`;
 });
 
 // --- server-sent events over fetch (POST bodies, unlike EventSource) --------------------------------------
@@ -228,11 +251,14 @@ sampleFields();
 
 // --- jazz -------------------------------------------------------------------------------------------------
 let progressions = [];
+let maxMeasures = 64;
+const MAX_CHORUSES = 16;
 
 async function loadChanges() {
   const r = await request("/api/changes");
   if (!r.ok) return;
   progressions = r.data.changes;
+  maxMeasures = r.data.max_measures;
   const select = $("#jazz-changes");
   select.innerHTML = "";
   for (const c of progressions) {
@@ -252,11 +278,44 @@ async function loadChanges() {
 }
 
 function fillChords() {
-  // The chosen progression's chords go into the box, to hear as they are or to edit.
+  // The chosen progression's chords go into the box, to hear as they are or to edit; the model's own are
+  // shown greyed (named from its voicings, played as voiced: not sent, not editable).
   const c = progressions.find(p => p.name === $("#jazz-changes").value);
-  if (c) $("#jazz-chords").value = c.chords;
+  if (!c) return;
+  const box = $("#jazz-chords");
+  box.value = c.chords;
+  box.placeholder = c.chords;     // an emptied box plays the chosen changes: it shows them, not an example
+  box.disabled = !c.editable;
+  box.title = c.editable ? "" : "the model's own chords, as its MIDI file voices them; choose other changes to type yours";
+  choruses();
 }
 $("#jazz-changes").addEventListener("change", fillChords);
+
+function measuresTyped() {
+  // measures of the chords in the box (| separates them, as in `seqlab jazz --chords`)
+  const c = progressions.find(p => p.name === $("#jazz-changes").value);
+  const box = $("#jazz-chords");
+  const typed = box.value.trim();
+  if (!c || !c.editable || !typed || typed === c.chords) return c ? c.measures : 1;
+  return typed.split("|").filter(m => m.trim()).length || 1;
+}
+
+function choruses() {
+  // the real bound: at most maxMeasures measures of solo, so fewer choruses of longer changes
+  const most = Math.max(1, Math.min(MAX_CHORUSES, Math.floor(maxMeasures / measuresTyped())));
+  const input = $("#jazz-form [name=choruses]");
+  input.max = most;
+  $("#jazz-choruses-bound").textContent = `1–${most}`;
+  $("#jazz-choruses-bound").title = `at most ${maxMeasures} measures of solo`;
+}
+$("#jazz-chords").addEventListener("input", choruses);
+
+function clearSolo() {
+  $("#jazz-result").hidden = true;
+  $("#jazz-audio").removeAttribute("src");
+  $("#jazz-roll").removeAttribute("src");
+  $("#jazz-summary").textContent = "";
+}
 
 $("#jazz-form").addEventListener("submit", async ev => {
   ev.preventDefault();
@@ -265,7 +324,7 @@ $("#jazz-form").addEventListener("submit", async ev => {
   busy(form, true);
   const r = await postJSON("/api/jazz", values(form));
   busy(form, false);
-  if (!r.ok) { showErrors(form, r.data, r.status); return; }
+  if (!r.ok) { clearSolo(); showErrors(form, r.data, r.status); return; }   // no earlier solo under this choice
   const d = r.data;
   $("#jazz-result").hidden = false;
   $("#jazz-audio").src = d.wav;
