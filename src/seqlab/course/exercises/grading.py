@@ -99,13 +99,18 @@ def _cache_difference(ex, got, expected) -> str | None:
     return None
 
 
-def _recognise(ex, args, got_values, prints) -> list[mistakes.Mistake]:
+def _recognise(ex, args, got_values, prints, prefix=None) -> list[mistakes.Mistake]:
+    """The catalogue's mistakes whose answer on these inputs is the learner's (only the first `prefix`
+    entries where the case is chaotic past them)."""
     found = []
+    if prefix:
+        got_values = {"result": list(got_values["result"])[:prefix]}
     for m in mistakes.for_exercise(ex.name):
         fn = getattr(flawed, ex.name)
         try:
             result, printed, after = _call(lambda *a, _m=m.id: fn(*a, m=_m), args, prints)
-            if same(got_values, _values(ex, result, printed, after)):
+            values = {"result": list(result)[:prefix]} if prefix else _values(ex, result, printed, after)
+            if same(got_values, values):
                 found.append(m)
         except Exception:  # a mistake that cannot run on this case is not this one
             continue
@@ -151,6 +156,9 @@ def _grade_cases(ex, fn, result, blank):
         prefix = options[0]["prefix"] if options else None
         try:
             got, printed, after = _call(fn, args, ex.prints)
+        except MemoryError as exc:
+            raise _Failed("error", f"stopped on {label!r}: it ran out of the memory the grader allows "
+                                   f"(an allocation that grows without end?):\n{learner_traceback(exc)}") from None
         except Exception as exc:
             if blank:
                 raise _Failed("not attempted", "not attempted: the blank is as the template left it") from None
@@ -171,7 +179,7 @@ def _grade_cases(ex, fn, result, blank):
         else:
             diff = first_difference(got_values, true_values)
         if diff:
-            raise _Failed("failed", _failure_message(ex, label, args, diff, got_values, true_values))
+            raise _Failed("failed", _failure_message(ex, label, args, diff, got_values, true_values, prefix))
         result["checks"].append((label, "ok"))
         changed = _changed_input(ex, args, after)
         if changed:
@@ -199,9 +207,9 @@ def _name_shape(indices) -> str | None:
     return None
 
 
-def _failure_message(ex, label, args, diff, got_values, true_values) -> str:
+def _failure_message(ex, label, args, diff, got_values, true_values, prefix=None) -> str:
     lines = [f"wrong on {label!r}: {diff}"]
-    found = _recognise(ex, args, got_values, ex.prints)
+    found = _recognise(ex, args, got_values, ex.prints, prefix)
     if found and found[0].id == "course-lstm-backward":
         lines = [f"on {label!r} your values match the course's printed ones, but that print is not the gradient:",
                  f"  {found[0].explanation}.", _course_print_note(got_values, true_values),

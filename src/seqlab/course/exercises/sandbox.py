@@ -16,7 +16,7 @@ import resource
 from seqlab.course.exercises import grading
 
 TIME_LIMIT = 10.0          # seconds per function
-MEMORY_LIMIT = 2 << 30     # bytes of address space the child may add
+MEMORY_LIMIT = 1 << 30     # bytes of address space the child may add (the exercises need a few MiB)
 
 
 def _limit_memory():
@@ -52,7 +52,7 @@ def _child(conn, load, names):
         try:
             res = grading.grade(name, fn, namespace, sources.get(name))
         except MemoryError:
-            res = _stopped(name, f"stopped: it needed more than {MEMORY_LIMIT >> 30} GiB of memory")
+            res = _stopped(name, f"stopped: it needed more than the {MEMORY_LIMIT >> 30} GiB of memory allowed")
         conn.send(("result", res))
 
 
@@ -66,6 +66,14 @@ def _stopped(name, message, status="error"):
 def grade_all(load, names: list[str], time_limit: float = TIME_LIMIT) -> tuple[list[dict], list[str]]:
     """Grades `names` with the code that load() makes, each in a child with `time_limit` seconds.
     Returns (results in order, errors raised while loading the code)."""
+    from seqlab.course.exercises.catalogue import BY_NAME
+
+    for name in names:   # an optional module (torch) imported once here, not in each child within its limit
+        if BY_NAME[name].needs:
+            try:
+                __import__(BY_NAME[name].needs)
+            except ImportError:
+                pass
     ctx = mp.get_context("fork")
     results, load_errors, todo = [], [], list(names)
     while todo:
