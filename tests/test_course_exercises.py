@@ -105,7 +105,7 @@ def test_solutions_score_full_marks(tmp_path, assignment, fmt):
     for r in results:
         assert r["passed"] and r["points"] == r["max_points"] > 0, r
     backward = [r for r in results if BY_NAME[r["name"]].forward]
-    assert all(("gradient check of your forward", "ok") in r["checks"] for r in backward)
+    assert all(("gradient check (your " + BY_NAME[r["name"]].forward + ")", "ok") in r["checks"] for r in backward)
 
 
 def _grade_mutant(name, edits):
@@ -147,7 +147,8 @@ def test_a_backward_that_disagrees_with_its_forward_fails_the_gradient_check(mon
         a, y, cache = TRUTH["rnn_cell_forward"](xt, a_prev, p)
         return 2 * a, y, cache
     monkeypatch.setattr(gradcheck, "_agrees", lambda *a: True)   # as if the forward were right
-    note = gradcheck.check("rnn_cell_backward", TRUTH["rnn_cell_backward"], wrong_forward)
+    note, whose = gradcheck.check("rnn_cell_backward", TRUTH["rnn_cell_backward"], wrong_forward)
+    assert whose == "your rnn_cell_forward"
     assert note.startswith("gradient check with your rnn_cell_forward: d") and "relative error" in note
 
 

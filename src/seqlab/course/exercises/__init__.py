@@ -21,6 +21,8 @@ def check(name: str, time_limit: float | None = None):
     from seqlab.course.exercises import report, sandbox
     from seqlab.course.exercises.learner_code import function_source
 
+    if getattr(check, "inside_grader", False):
+        return None
     if name not in BY_NAME:
         raise ValueError(f"check: unknown exercise {name!r}; expected one of {', '.join(BY_NAME)}")
     namespace = sys._getframe(1).f_globals

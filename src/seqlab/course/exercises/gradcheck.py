@@ -80,15 +80,16 @@ def _agrees(forward, name, args) -> bool:
         return False
 
 
-def check(name: str, backward, learner_forward) -> str | None:
-    """None when the backward's gradients are the central differences of the forward's loss, else a message."""
+def check(name: str, backward, learner_forward) -> tuple[str | None, str]:
+    """(None when the backward's gradients are the central differences of the forward's loss, else a message;
+    whose forward was used)."""
     rng = np.random.default_rng(2024)
     args, keys = _problem(name, rng)
     forward_name = name.replace("backward", "forward")
     use_own = learner_forward is not None and _agrees(learner_forward, name, args)
     forward = learner_forward if use_own else getattr(sbs, forward_name)
-    whose = f"your {forward_name}" if use_own else f"seqlab's {forward_name} (yours is " + \
-        ("not defined" if learner_forward is None else "not yet right") + ")"
+    whose = f"your {forward_name}" if use_own else f"seqlab's {forward_name}, yours being " + \
+        ("not defined" if learner_forward is None else "not yet right")
     out = forward(*copy.deepcopy(args))
     weights = [rng.standard_normal(o.shape) for o in _outputs(name, out)]
     cache = out[-1]
@@ -97,9 +98,9 @@ def check(name: str, backward, learner_forward) -> str | None:
         num = _numeric(forward, name, args, weights, where)
         ana = np.asarray(grads[key], np.float64)
         if ana.shape != num.shape:
-            return f"gradient check with {whose}: {key} has shape {ana.shape}, expected {num.shape}"
+            return f"gradient check with {whose}: {key} has shape {ana.shape}, expected {num.shape}", whose
         rel = np.linalg.norm(num - ana) / max(np.linalg.norm(num) + np.linalg.norm(ana), 1e-12)
         if rel > TOL:
             return (f"gradient check with {whose}: {key} is not the derivative of L = Σ da ∗ a "
-                    f"(central differences, ε = {EPS:g}): relative error {rel:.1e}")
-    return None
+                    f"(central differences, ε = {EPS:g}): relative error {rel:.1e}"), whose
+    return None, whose

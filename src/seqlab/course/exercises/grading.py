@@ -48,10 +48,18 @@ def _contains_none(value) -> bool:
     return False
 
 
+def _stacked(result):
+    """A list of same-shaped arrays as one array (a list of Ty outputs may also come as one array)."""
+    if isinstance(result, (list, tuple)) and result and all(isinstance(r, np.ndarray) for r in result) \
+            and len({r.shape for r in result}) == 1:
+        return np.stack(result)
+    return result
+
+
 def _values(ex, result, printed, args_after) -> dict:
     """The parts of an answer that are compared (the cache apart), flattened with their names."""
     if ex.returns is None:
-        vals = flatten(result, "gradients" if isinstance(result, dict) else "result")
+        vals = flatten(_stacked(result), "gradients" if isinstance(result, dict) else "result")
     else:
         if not isinstance(result, (tuple, list)) or len(result) != len(ex.returns):
             got = f"{len(result)} values" if isinstance(result, (tuple, list)) else f"a {type(result).__name__}"
@@ -223,7 +231,7 @@ def _failure_message(ex, label, args, diff, got_values, true_values, prefix=None
 
 
 def _gradient_check(ex, fn, namespace, result):
-    note = gradcheck.check(ex.name, fn, namespace.get(ex.forward))
+    note, whose = gradcheck.check(ex.name, fn, namespace.get(ex.forward))
     if note is not None:
         raise _Failed("failed", note)
-    result["checks"].append(("gradient check of your forward", "ok"))
+    result["checks"].append((f"gradient check ({whose})", "ok"))

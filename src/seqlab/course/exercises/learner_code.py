@@ -39,10 +39,26 @@ def notebook_chunks(path: Path) -> list[tuple[str, str]]:
     return chunks
 
 
+def _broken_cell(filename: str, src: str, exc: SyntaxError) -> str:
+    """A notebook cell that does not compile, as stubs of the functions it defines, each raising the error:
+    the other cells are still graded, and these functions say what is wrong with their cell."""
+    message = f"{filename}, line {exc.lineno}: {exc.msg}"
+    names = re.findall(r"^def\s+(\w+)\s*\(", src, flags=re.M)
+    return "".join(f"def {n}(*args, **kwargs):\n    raise SyntaxError({message!r})\n" for n in names) or \
+        f"raise SyntaxError({message!r})\n"
+
+
 def file_chunks(path: Path) -> list[tuple[str, str]]:
-    """(filename, source) pieces of a .py file or a notebook, each one compiles (else ValueError)."""
+    """(filename, source) pieces of a .py file or a notebook. A .py file must compile (else ValueError); a
+    notebook cell that does not is replaced by stubs that raise its SyntaxError (see _broken_cell)."""
     if path.suffix == ".ipynb":
-        chunks = notebook_chunks(path)
+        chunks = []
+        for filename, src in notebook_chunks(path):
+            try:
+                compile(src, filename, "exec")
+            except SyntaxError as exc:
+                src = _broken_cell(filename, src, exc)
+            chunks.append((filename, src))
     else:
         try:
             text = path.read_text(encoding="utf-8")

@@ -47,8 +47,15 @@ def _child(conn, load, names):
         conn.send(("load", f"could not load the code: {exc}"))
         return
     conn.send(("loaded", errors))
+    from seqlab.course import exercises
+
+    exercises.check.inside_grader = True   # check(...) lines in the learner's code do nothing here
     for name in names:
         fn = namespace.get(name)
+        if not callable(fn):
+            why = f": running it stopped first —\n{errors[0]}" if errors else ""
+            conn.send(("result", _stopped(name, f"not defined when the file ran{why}")))
+            continue
         try:
             res = grading.grade(name, fn, namespace, sources.get(name))
         except MemoryError:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from seqlab.course.exercises.catalogue import ASSIGNMENTS, BY_NAME, of_assignment
+from seqlab.course.exercises.texts import AFTER, NOTES
 from seqlab.fileio import write_bytes_atomic
 
 SOLUTIONS = Path(__file__).parent / "solutions"
@@ -89,8 +90,9 @@ def template_functions() -> dict[str, str]:
 def _markdown_for(name: str) -> str:
     ex = BY_NAME[name]
     extra = " (needs PyTorch: skipped when it is not installed)" if ex.needs else ""
-    return f"### `{name}` — {ex.points} point{'s' if ex.points > 1 else ''}{extra}\n\nFill in the block between " \
-           f"`{START}` and `{END}`; the docstring gives every shape. Then run the cell below it."
+    return f"### `{name}` — {ex.points} point{'s' if ex.points > 1 else ''}{extra}\n\n{NOTES[name]}\n\n" \
+           f"Fill in the block between `{START}` and `{END}` (the docstring gives every shape), run the cell, " \
+           "then the check below it."
 
 
 def _header_parts(header: str) -> tuple[str, str]:
@@ -117,6 +119,8 @@ def notebook(assignment: str, solved: bool = False):
     for name, src in parts:
         cells += [nbformat.v4.new_markdown_cell(_markdown_for(name)), nbformat.v4.new_code_cell(src.rstrip()),
                   nbformat.v4.new_code_cell(f'check("{name}")')]
+        if name in AFTER:
+            cells.append(nbformat.v4.new_code_cell(AFTER[name]))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
