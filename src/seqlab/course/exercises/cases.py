@@ -18,7 +18,7 @@ CHAR_TO_IX = {ch: i for i, ch in enumerate(CHARS)}
 IX_TO_CHAR = dict(enumerate(CHARS))
 SAMPLE_PREFIX = 42
 # a few made-up names for grading `model` (the dataset is not needed to grade)
-NAMES = "aardonyx\nbrachiosaurus\ncoelophysis\ndiplodocus\neoraptor\nfukuiraptor\ngallimimus\nhadrosaurus\n"
+NAMES = "aardonyx\nbrachiosaurus\ncoelophysis\ndiplodocus\neoraptor\nfukuiraptor\ngallimimus\nhadrosaurus"
 
 
 # --- assignment 1 -------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ class Exercise:
     forward: str | None = None               # a backward's forward (for the gradient check)
     prints: bool = False                      # what it prints is part of the answer
     needs: str | None = None                  # an optional module it needs ("torch")
+    value: str = "result"                     # the name of a single returned value, in messages
+    loose_axes: bool = False                  # extra axes of length 1 are accepted ((Ty, 1, n) for (Ty, n))
 
 
 @dataclass(frozen=True)
@@ -49,22 +51,23 @@ EXERCISES = [
     Exercise("rnn_forward", "step_by_step", 2, ("a", "y_pred", "caches"), 2, ("caches", "x")),
     Exercise("lstm_cell_forward", "step_by_step", 3, ("a_next", "c_next", "yt_pred", "cache"), 3, _LSTM_CELL),
     Exercise("lstm_forward", "step_by_step", 3, ("a", "y", "c", "caches"), 3, ("caches", "x")),
-    Exercise("rnn_cell_backward", "step_by_step", 3, None, forward="rnn_cell_forward"),
-    Exercise("rnn_backward", "step_by_step", 3, None, forward="rnn_forward"),
-    Exercise("lstm_cell_backward", "step_by_step", 4, None, forward="lstm_cell_forward"),
-    Exercise("lstm_backward", "step_by_step", 4, None, forward="lstm_forward"),
-    Exercise("clip", "dinosaurus", 2, None, writes={0: "gradients"}),
-    Exercise("sample", "dinosaurus", 3, None),
+    Exercise("rnn_cell_backward", "step_by_step", 3, None, forward="rnn_cell_forward", value="gradients"),
+    Exercise("rnn_backward", "step_by_step", 3, None, forward="rnn_forward", value="gradients"),
+    Exercise("lstm_cell_backward", "step_by_step", 4, None, forward="lstm_cell_forward",
+             value="gradients"),
+    Exercise("lstm_backward", "step_by_step", 4, None, forward="lstm_forward", value="gradients"),
+    Exercise("clip", "dinosaurus", 2, None, writes={0: "gradients"}, value="gradients"),
+    Exercise("sample", "dinosaurus", 3, None, value="indices"),
     Exercise("optimize", "dinosaurus", 2, ("loss", "gradients", "a_last"), writes={3: "parameters"},
              after={3: "parameters"}),
-    Exercise("model", "dinosaurus", 3, None, prints=True),
-    Exercise("one_hot", "jazz", 1, None),
-    Exercise("inference_loop", "jazz", 2, None),
-    Exercise("predict_and_sample", "jazz", 2, ("results", "indices")),
-    Exercise("bptt", "textbook", 4, None),
-    Exercise("residual_jacobian", "textbook", 2, None),
-    Exercise("jacobian_growth", "textbook", 2, None),
-    Exercise("torch_gradients", "textbook", 2, None, needs="torch"),
+    Exercise("model", "dinosaurus", 3, None, prints=True, value="parameters"),
+    Exercise("one_hot", "jazz", 1, None, value="one_hot"),
+    Exercise("inference_loop", "jazz", 2, None, value="outputs"),
+    Exercise("predict_and_sample", "jazz", 2, ("results", "indices"), loose_axes=True),
+    Exercise("bptt", "textbook", 4, None, value="gradients"),
+    Exercise("residual_jacobian", "textbook", 2, None, value="J"),
+    Exercise("jacobian_growth", "textbook", 2, None, value="sigma"),
+    Exercise("torch_gradients", "textbook", 2, None, needs="torch", value="gradients"),
 ]
 
 BY_NAME = {e.name: e for e in EXERCISES}

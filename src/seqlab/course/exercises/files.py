@@ -3,6 +3,8 @@ does not define are left out; each defined one is graded in a child process (san
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from seqlab.course.exercises import sandbox
@@ -40,8 +42,10 @@ def grade_file(path, exercise: str | None = None, time_limit: float = sandbox.TI
     if not names:
         raise UserError(f"{p} defines none of the exercises; expected functions named as in `seqlab course list`")
 
-    def load():
-        namespace = {"__name__": "__course__"}
+    def load():   # in the child: as when the file runs from its own folder
+        os.chdir(p.resolve().parent)
+        sys.path.insert(0, str(p.resolve().parent))
+        namespace = {"__name__": "__course__", "__file__": str(p)}
         errors = run_chunks(chunks, namespace)
         return namespace, sources, errors
 

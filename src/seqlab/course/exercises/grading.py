@@ -59,7 +59,7 @@ def _stacked(result):
 def _values(ex, result, printed, args_after) -> dict:
     """The parts of an answer that are compared (the cache apart), flattened with their names."""
     if ex.returns is None:
-        vals = flatten(_stacked(result), "gradients" if isinstance(result, dict) else "result")
+        vals = flatten(_stacked(result), ex.value)
     else:
         if not isinstance(result, (tuple, list)) or len(result) != len(ex.returns):
             got = f"{len(result)} values" if isinstance(result, (tuple, list)) else f"a {type(result).__name__}"
@@ -68,6 +68,8 @@ def _values(ex, result, printed, args_after) -> dict:
         for i, (part, name) in enumerate(zip(result, ex.returns)):
             if i != ex.cache:
                 vals.update(flatten(part, name))
+    if ex.loose_axes:   # (Ty, 1, n) as well as (Ty, n): size-1 axes dropped before comparing
+        vals = {k: np.squeeze(v) if isinstance(v, np.ndarray) else v for k, v in vals.items()}
     for i, name in ex.after.items():
         vals.update(flatten(args_after[i], f"{name} afterwards"))
     if ex.prints:
@@ -112,12 +114,12 @@ def _recognise(ex, args, got_values, prints, prefix=None) -> list[mistakes.Mista
     entries where the case is chaotic past them)."""
     found = []
     if prefix:
-        got_values = {"result": list(got_values["result"])[:prefix]}
+        got_values = {ex.value: list(got_values[ex.value])[:prefix]}
     for m in mistakes.for_exercise(ex.name):
         fn = getattr(flawed, ex.name)
         try:
             result, printed, after = _call(lambda *a, _m=m.id: fn(*a, m=_m), args, prints)
-            values = {"result": list(result)[:prefix]} if prefix else _values(ex, result, printed, after)
+            values = {ex.value: list(result)[:prefix]} if prefix else _values(ex, result, printed, after)
             if same(got_values, values):
                 found.append(m)
         except Exception:  # a mistake that cannot run on this case is not this one
@@ -182,8 +184,8 @@ def _grade_cases(ex, fn, result, blank):
             raise _Failed("failed", f"on {label!r}: {f.message}") from None
         true_values = _values(ex, expected, exp_printed, exp_after)
         if prefix:
-            diff = _name_shape(got) or first_difference({"result": list(got)[:prefix]},
-                                                        {"result": list(expected)[:prefix]})
+            diff = _name_shape(got) or first_difference({ex.value: list(got)[:prefix]},
+                                                        {ex.value: list(expected)[:prefix]})
         else:
             diff = first_difference(got_values, true_values)
         if diff:
@@ -207,10 +209,10 @@ def _name_shape(indices) -> str | None:
     newline = cases.CHAR_TO_IX["\n"]
     ids = [int(i) for i in indices]
     if newline in ids[:-1]:
-        return f"result: the newline was drawn at position {ids.index(newline)} but sampling went on " \
+        return f"indices: the newline was drawn at position {ids.index(newline)} but sampling went on " \
                f"({len(ids)} indices)"
     if not ids or ids[-1] != newline or len(ids) > 51:
-        return f"result: expected at most 50 draws ending with the newline ({newline}), " \
+        return f"indices: expected at most 50 draws ending with the newline ({newline}), " \
                f"got {len(ids)} ending {ids[-1:]}"
     return None
 
