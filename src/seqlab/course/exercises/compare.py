@@ -61,9 +61,11 @@ def leaf_difference(got, expected, name: str) -> str | None:
     idx = np.unravel_index(int(np.argmax(bad)), e.shape) if e.ndim else ()
     ge, ee = g[idx], e[idx]
     where = f"{name}[{', '.join(map(str, idx))}]" if idx else name
-    rel = abs(ge - ee) / max(abs(ee), 1e-300)
     n_bad = int(bad.sum())
     more = f" ({n_bad} of {e.size} entries differ)" if e.size > 1 else ""
+    if isinstance(expected, list) and all(isinstance(v, (int, np.integer)) for v in expected):   # indices
+        return f"{where}: expected {int(ee)}, got {_fmt(got[idx[0]])}{more}"
+    rel = abs(ge - ee) / max(abs(ee), 1e-300)
     return f"{where}: expected {_fmt(ee)}, got {_fmt(ge)}, relative error {rel:.1e}{more}"
 
 

@@ -184,8 +184,7 @@ def _grade_cases(ex, fn, result, blank):
             raise _Failed("failed", f"on {label!r}: {f.message}") from None
         true_values = _values(ex, expected, exp_printed, exp_after)
         if prefix:
-            diff = _name_shape(got) or first_difference({ex.value: list(got)[:prefix]},
-                                                        {ex.value: list(expected)[:prefix]})
+            diff = _name_shape(got) or _prefix_difference(ex.value, list(got), list(expected), prefix)
         else:
             diff = first_difference(got_values, true_values)
         if diff:
@@ -202,6 +201,17 @@ def _grade_cases(ex, fn, result, blank):
     result["checks"].append(("inputs unchanged", "ok"))
     if ex.cache is not None:
         result["checks"].append(("cache layout", "ok"))
+
+
+def _prefix_difference(name, got, expected, prefix) -> str | None:
+    """The first of the first `prefix` entries that differ (where the case is chaotic past them)."""
+    n = min(prefix, len(got), len(expected))
+    diff = first_difference({name: got[:n]}, {name: expected[:n]})
+    if diff is None and len(got) != len(expected) and min(len(got), len(expected)) < prefix:
+        diff = f"{name}: expected {len(expected)} draws, got {len(got)} (the first {n} agree)"
+    if diff:
+        diff += f" — only the first {prefix} are compared here: this RNN is chaotic past them"
+    return diff
 
 
 def _name_shape(indices) -> str | None:
