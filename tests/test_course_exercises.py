@@ -76,18 +76,50 @@ def test_flawed_without_a_mistake_is_the_truth(name):
         assert same(grading._values(ex, a, "", a_after), grading._values(ex, b, "", b_after)), label
 
 
-def test_course_setups_reproduce_the_printed_numbers():
-    (xt, a_prev, p), = [c[1] for c in cases.rnn_cell_forward()[:1]]
-    a_next, yt, _ = TRUTH["rnn_cell_forward"](xt, a_prev, p)
-    np.testing.assert_allclose(a_next[4][:3], [0.59584544, 0.18141802, 0.61311866], atol=1e-8)
-    g = TRUTH["rnn_cell_backward"](*cases.rnn_cell_backward()[0][1])
-    assert abs(g["dxt"][1][2] - -0.4605641030588796) < 1e-10
-    g = TRUTH["lstm_backward"](*cases.lstm_backward()[0][1])
-    assert abs(g["da0"][2][3] - 0.3127703102572602) < 1e-10      # the true value, not the course's print
-    assert abs(flawed.lstm_backward(*cases.lstm_backward()[0][1], m="course-lstm-backward")["da0"][2][3]
-               - -0.09591150195400468) < 1e-10                    # the course's print, reproduced by its mistake
-    loss = TRUTH["optimize"](*grading.copy.deepcopy(cases.optimize()[0][1]))[0]
-    assert abs(loss - 126.50397572165359) < 1e-9
+# the seeds' printed values on the course's set-ups: (exercise, what, value)
+PRINTED = [
+    ("rnn_cell_forward", lambda r: r[0][4][:3], [0.59584544, 0.18141802, 0.61311866]),
+    ("rnn_cell_forward", lambda r: r[1][1][:3], [0.9888161, 0.01682021, 0.21140899]),
+    ("rnn_forward", lambda r: r[0][4][1], [-0.99999375, 0.77911235, -0.99861469, -0.99833267]),
+    ("rnn_forward", lambda r: r[1][1][3], [0.79560373, 0.86224861, 0.11118257, 0.81515947]),
+    ("rnn_forward", lambda r: r[2][1][1][3], [-1.1425182, -0.34934272, -0.20889423, 0.58662319]),
+    ("lstm_cell_forward", lambda r: r[0][4][:3], [-0.66408471, 0.0036921, 0.02088357]),
+    ("lstm_cell_forward", lambda r: r[1][2][:3], [0.63267805, 1.00570849, 0.35504474]),
+    ("lstm_forward", lambda r: r[0][4][3][6], 0.17211776753291672),
+    ("lstm_forward", lambda r: r[1][1][4][3], 0.9508734618501101),
+    ("lstm_forward", lambda r: r[2][1][2][1], -0.8555449167181982),
+    ("rnn_cell_backward", lambda r: r["dxt"][1][2], -0.4605641030588796),
+    ("rnn_cell_backward", lambda r: r["dWaa"][1][2], -0.2848395578696067),
+    ("rnn_backward", lambda r: r["dx"][1][2], [-2.07101689, -0.59255627, 0.02466855, 0.01483317]),
+    ("rnn_backward", lambda r: r["dWaa"][1][2], 2.303333126579893),
+    ("lstm_cell_backward", lambda r: r["dxt"][1][2], 3.230559115109188),
+    ("lstm_cell_backward", lambda r: r["dc_prev"][2][3], 0.7975220387970015),
+    ("lstm_cell_backward", lambda r: r["dWc"][3][1], 2.3045621636876668),
+    ("clip", lambda r: r["dWya"][1][2], 0.2971381536101662),
+    ("clip", lambda r: r["dby"][1], [8.45833407]),
+    ("clip", lambda r: r["dWaa"][1][2], 10.0),
+    ("optimize", lambda r: r[0], 126.50397572165359),
+    ("optimize", lambda r: r[1]["dWaa"][1][2], 0.19470931534721306),
+    ("optimize", lambda r: r[1]["dWya"][1][2], -0.007773876032003657),
+    ("sample", lambda r: r[:5], [12, 17, 24, 14, 13]),
+]
+
+
+@pytest.mark.parametrize("name, what, value", PRINTED, ids=[p[0] for p in PRINTED])
+def test_course_setups_reproduce_the_printed_numbers(name, what, value):
+    """The grader's first case of each function is the course's own test cell: the engine's answer on it is
+    what the course prints (to the 8 decimals of its arrays)."""
+    result = TRUTH[name](*grading.copy.deepcopy(cases.__dict__[name]()[0][1]))
+    np.testing.assert_allclose(np.asarray(what(result), np.float64), value, rtol=0, atol=1e-8)
+
+
+def test_the_course_lstm_backward_print_is_its_mistake_not_the_truth():
+    args = cases.lstm_backward()[0][1]
+    assert abs(TRUTH["lstm_backward"](*args)["da0"][2][3] - 0.3127703102572602) < 1e-10   # the true value
+    wrong = flawed.lstm_backward(*args, m="course-lstm-backward")
+    for key, idx, printed in (("da0", (2, 3), -0.09591150195400468), ("dWf", (3, 1), -0.0698198561274401),
+                              ("dbo", (4, 0), -0.29798344)):
+        assert abs(wrong[key][idx] - printed) < 1e-8                                      # the course's print
 
 
 # --- grading seqlab's solutions and their mutants ------------------------------------------------------------------
@@ -241,6 +273,9 @@ def test_start_writes_once_keeps_the_learners_files_and_force_keeps_a_bak(tmp_pa
     assert py.returncode == 0
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == sorted(f"{a}.py" for a in KEYS)
     compile((tmp_path / "mine" / "textbook.py").read_text(), "textbook.py", "exec")
+    (tmp_path / "taken").write_text("a file")
+    taken = seqlab("course", "start", "taken", cwd=tmp_path)
+    assert taken.returncode == 2 and "is a file; expected a folder" in taken.stderr
 
 
 def test_grade_json_shape_and_exit_statuses(tmp_path):
@@ -286,3 +321,30 @@ def test_a_filled_in_notebook_passes_its_own_check_cells_in_a_fresh_kernel(tmp_p
             assert "rnn_backward: not attempted — 0/3 points" in text and "Traceback" not in text, text
         else:
             assert ": passed —" in text and re.search(r"the course's set-up +ok", text), (source, text)
+
+
+def test_a_notebook_with_magics_check_cells_and_a_broken_cell(tmp_path):
+    """Magics and check(...) cells are skipped; a cell that does not compile fails only its own function."""
+    sol = dict(templates.split(solved_text("jazz"))[1])
+    cells = [nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np\n!echo hi"),
+             nbformat.v4.new_code_cell(sol["one_hot"]), nbformat.v4.new_code_cell('check("one_hot")'),
+             nbformat.v4.new_code_cell(sol["inference_loop"].replace("for t in range(Ty):", "for t in range(Ty)")),
+             nbformat.v4.new_code_cell("print(one_hot(np.eye(3)))  # the learner's own try-out")]
+    path = tmp_path / "mine.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(path))
+    results, errors = grade_file(path)
+    by = {r["name"]: r for r in results}
+    assert set(by) == {"one_hot", "inference_loop"} and errors == []
+    assert by["one_hot"]["passed"]
+    assert by["inference_loop"]["status"] == "error"
+    assert "SyntaxError: mine.ipynb, cell 4, line " in by["inference_loop"]["message"]
+
+
+def test_a_py_file_that_stops_early_says_why_its_functions_are_missing(tmp_path):
+    path = tmp_path / "early.py"
+    one_hot = dict(templates.split(solved_text("jazz"))[1])["one_hot"]
+    path.write_text("import numpy as np\nimport cllm_utils\n\n" + one_hot)
+    out = seqlab("course", "grade", str(path))
+    assert out.returncode == 1
+    assert "not defined when the file ran" in out.stdout and "No module named 'cllm_utils'" in out.stdout
+    assert "early.py, line 2" in out.stdout
