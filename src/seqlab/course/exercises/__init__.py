@@ -10,6 +10,7 @@ with time and memory limits; report: the text and JSON; files: grading a .py or 
 
 from __future__ import annotations
 
+import os
 import sys
 
 from seqlab.course.exercises.catalogue import BY_NAME
@@ -21,7 +22,7 @@ def check(name: str, time_limit: float | None = None):
     from seqlab.course.exercises import report, sandbox
     from seqlab.course.exercises.learner_code import function_source
 
-    if getattr(check, "inside_grader", False):
+    if os.environ.get("SEQLAB_COURSE_GRADING"):   # inside the grader (sandbox.GRADING): nothing to do
         return None
     if name not in BY_NAME:
         raise ValueError(f"check: unknown exercise {name!r}; expected one of {', '.join(BY_NAME)}")
