@@ -234,6 +234,7 @@ def test_exceptions_show_only_the_learners_lines_and_loops_and_memory_are_stoppe
     assert by["jacobian_growth"]["status"] == "error" and "ran out of the memory the grader allows" in msg, msg
     assert "in jacobian_growth: hoard.append(np.empty(10 ** 7))" in msg
     assert by["torch_gradients"]["passed"], by["torch_gradients"]   # graded after the others were stopped
+    assert "note: it calls your residual_jacobian, which did not pass either" in msg
 
 
 def test_a_partly_filled_function_is_not_finished():

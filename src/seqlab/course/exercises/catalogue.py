@@ -72,6 +72,13 @@ EXERCISES = [
 
 BY_NAME = {e.name: e for e in EXERCISES}
 
+CALLS = {   # the exercises each one calls, as the templates are written
+    "rnn_forward": ("rnn_cell_forward",), "lstm_forward": ("lstm_cell_forward",),
+    "rnn_backward": ("rnn_cell_backward",), "lstm_backward": ("lstm_cell_backward",),
+    "optimize": ("clip",), "model": ("optimize", "sample", "clip"), "inference_loop": ("one_hot",),
+    "jacobian_growth": ("residual_jacobian",),
+}
+
 
 def of_assignment(key: str) -> list[Exercise]:
     return [e for e in EXERCISES if e.assignment == key]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from seqlab.course.exercises import sandbox
-from seqlab.course.exercises.catalogue import BY_NAME, EXERCISES
+from seqlab.course.exercises.catalogue import BY_NAME, CALLS, EXERCISES
 from seqlab.course.exercises.learner_code import defined_functions, file_chunks, run_chunks
 from seqlab.errors import UserError
 from seqlab.fileio import check_input_file
@@ -49,4 +49,16 @@ def grade_file(path, exercise: str | None = None, time_limit: float = sandbox.TI
         errors = run_chunks(chunks, namespace)
         return namespace, sources, errors
 
-    return sandbox.grade_all(load, names, time_limit)
+    results, errors = sandbox.grade_all(load, names, time_limit)
+    return add_call_notes(results), errors
+
+
+def add_call_notes(results: list[dict]) -> list[dict]:
+    """A failed function that calls one of the learner's failed functions says so: fix that one first."""
+    failed = {r["name"] for r in results if not r["passed"] and r["status"] != "skipped"}
+    for r in results:
+        culprits = [c for c in CALLS.get(r["name"], ()) if c in failed]
+        if r["name"] in failed and culprits:
+            r["message"] += f"\n  note: it calls your {' and '.join(culprits)}, which did not pass either: " \
+                            "fix that first"
+    return results
