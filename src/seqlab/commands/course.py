@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 
 
 def register(subparsers) -> None:
@@ -34,6 +35,7 @@ def run_list(args) -> int:
     for a in ASSIGNMENTS:
         exs = of_assignment(a.key)
         print(f"{a.title}  [{a.key}, {sum(e.points for e in exs)} points]")
+        print(textwrap.fill(a.blurb, 100, initial_indent="  ", subsequent_indent="  "))
         for e in exs:
             extra = "  (needs PyTorch)" if e.needs else ""
             print(f"  {e.name:<20} {e.points} point{'s' if e.points > 1 else ''}{extra}")

@@ -111,7 +111,7 @@ def notebook(assignment: str, solved: bool = False):
     text = hint_solution(solution_text(assignment)) if solved else blank(solution_text(assignment))
     header, parts = split(text)
     doc, imports = _header_parts(header)
-    cells = [nbformat.v4.new_markdown_cell(f"# {a.title}\n\n{a.blurb}\n\n{doc}\n\nEach `check(\"…\")` cell grades "
+    cells = [nbformat.v4.new_markdown_cell(f"# {a.title}\n\n{doc}\n\nEach `check(\"…\")` cell grades "
                                            "the function above it offline: the course's own test, cases of other "
                                            "shapes, and what the next function needs. `seqlab course grade` "
                                            "grades the whole notebook."),

@@ -44,7 +44,7 @@ def residual_jacobian(h_prev, xt, U, W, b):
     """
     n_h = h_prev.shape[0]
     ### START CODE HERE ###
-    # the skip path gives the identity; the tanh path gives diag(1 − g²)·U
+    # g is the tanh term; differentiate both terms of the update with respect to h⟨t−1⟩
     g = np.tanh(U @ h_prev + W @ xt + b)
     J = np.eye(n_h) + (1 - g ** 2) * U
     ### END CODE HERE ###
