@@ -130,7 +130,7 @@ def test_solutions_score_full_marks(tmp_path, assignment, fmt):
     if fmt == "py":
         path.write_text(templates.python_file(assignment, solved=True))
     else:
-        nbformat.write(templates.notebook(assignment, solved=True), str(path))
+        nbformat.write(nbformat.from_dict(templates.notebook(assignment, solved=True)), str(path))
     results, load_errors = grade_file(path)
     assert load_errors == []
     assert [r["name"] for r in results] == templates.exercises_in(assignment)
@@ -310,7 +310,7 @@ def test_a_filled_in_notebook_passes_its_own_check_cells_in_a_fresh_kernel(tmp_p
     shows its table; the blank one says "not attempted" without a traceback."""
     from nbclient import NotebookClient
 
-    nb = templates.notebook("step_by_step", solved=True)
+    nb = nbformat.from_dict(templates.notebook("step_by_step", solved=True))
     blank = next(i for i, c in enumerate(nb.cells) if c.source.startswith("def rnn_backward("))
     nb.cells[blank].source = templates.template_functions()["rnn_backward"].rstrip()
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -349,3 +349,10 @@ def test_a_py_file_that_stops_early_says_why_its_functions_are_missing(tmp_path)
     assert out.returncode == 1
     assert "not defined when the file ran" in out.stdout and "No module named 'cllm_utils'" in out.stdout
     assert "early.py, line 2" in out.stdout
+
+
+def test_without_pytorch_6_2p_is_skipped_not_failed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)   # `import torch` raises ImportError
+    r = _grade_mutant("torch_gradients", [])
+    assert r["status"] == "skipped" and r["max_points"] == 0 and "needs torch" in r["message"]
+    assert "skipped" not in _grade_mutant("bptt", [])["message"]

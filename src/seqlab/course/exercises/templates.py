@@ -4,6 +4,7 @@ into `name = None` lines, the `(≈N lines)` hint counted from the solution, as 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import textwrap
 from functools import lru_cache
@@ -102,28 +103,33 @@ def _header_parts(header: str) -> tuple[str, str]:
     return doc, body
 
 
-def notebook(assignment: str, solved: bool = False):
-    """The assignment as an nbformat notebook: intro, imports with `check`, then per function its markdown,
-    its code cell and a `check("name")` cell."""
-    import nbformat
+def _cell(kind: str, source: str) -> dict:
+    cell = {"cell_type": kind, "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
 
+
+def notebook(assignment: str, solved: bool = False) -> dict:
+    """The assignment as a notebook (nbformat 4 as a plain dict, so that writing one needs no Jupyter package):
+    intro, imports with `check`, then per function its markdown, its code cell and a `check("name")` cell."""
     a = next(x for x in ASSIGNMENTS if x.key == assignment)
     text = hint_solution(solution_text(assignment)) if solved else blank(solution_text(assignment))
     header, parts = split(text)
     doc, imports = _header_parts(header)
-    cells = [nbformat.v4.new_markdown_cell(f"# {a.title}\n\n{doc}\n\nEach `check(\"…\")` cell grades "
+    cells = [_cell("markdown", f"# {a.title}\n\n{doc}\n\nEach `check(\"…\")` cell grades "
                                            "the function above it offline: the course's own test, cases of other "
                                            "shapes, and what the next function needs. `seqlab course grade` "
                                            "grades the whole notebook."),
-             nbformat.v4.new_code_cell(imports + "\nfrom seqlab.course.exercises import check")]
+             _cell("code", imports + "\nfrom seqlab.course.exercises import check")]
     for name, src in parts:
-        cells += [nbformat.v4.new_markdown_cell(_markdown_for(name)), nbformat.v4.new_code_cell(src.rstrip()),
-                  nbformat.v4.new_code_cell(f'check("{name}")')]
+        cells += [_cell("markdown", _markdown_for(name)), _cell("code", src.rstrip()),
+                  _cell("code", f'check("{name}")')]
         if name in AFTER:
-            cells.append(nbformat.v4.new_code_cell(AFTER[name]))
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
+            cells.append(_cell("code", AFTER[name]))
+    return {"cells": cells, "nbformat": 4, "nbformat_minor": 4,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python"}}}
 
 
 def python_file(assignment: str, solved: bool = False) -> str:
@@ -145,8 +151,6 @@ def file_name(assignment: str, fmt: str) -> str:
 def write_all(folder: Path, fmt: str = "ipynb", force: bool = False) -> list[tuple[Path, str]]:
     """Writes one file per assignment into folder. An existing file is left as it is ("kept"), unless force:
     then it is first copied to FILE.bak ("replaced"). Returns [(path, what happened)]."""
-    import nbformat
-
     folder.mkdir(parents=True, exist_ok=True)
     done = []
     for a in ASSIGNMENTS:
@@ -158,7 +162,8 @@ def write_all(folder: Path, fmt: str = "ipynb", force: bool = False) -> list[tup
         if path.exists():
             write_bytes_atomic(path.with_name(path.name + ".bak"), path.read_bytes())
             what = "replaced"
-        text = nbformat.writes(notebook(a.key)) if fmt == "ipynb" else python_file(a.key)
+        text = json.dumps(notebook(a.key), indent=1, ensure_ascii=False) + "\n" if fmt == "ipynb" \
+            else python_file(a.key)
         write_bytes_atomic(path, text.encode("utf-8"))
         done.append((path, what))
     return done
