@@ -58,7 +58,7 @@ def add_call_notes(results: list[dict]) -> list[dict]:
     failed = {r["name"] for r in results if not r["passed"] and r["status"] != "skipped"}
     for r in results:
         culprits = [c for c in CALLS.get(r["name"], ()) if c in failed]
-        if r["name"] in failed and culprits:
+        if r["status"] in ("failed", "error") and culprits:
             r["message"] += f"\n  note: it calls your {' and '.join(culprits)}, which did not pass either: " \
                             "fix that first"
     return results
