@@ -270,6 +270,12 @@ def test_start_writes_once_keeps_the_learners_files_and_force_keeps_a_bak(tmp_pa
     forced = seqlab("course", "start", "--force", cwd=tmp_path)
     assert forced.returncode == 0 and "replaced" in forced.stdout
     assert (folder / "jazz.ipynb.bak").read_bytes() == before and mine.read_bytes() != before
+    assert "(it was the untouched template)" in forced.stdout          # the three others: no copy needed
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".bak") == ["jazz.ipynb.bak"]
+    mine.write_text(mine.read_text().replace("out = None", "out = 'my second try'"))
+    second = mine.read_bytes()
+    seqlab("course", "start", "--force", cwd=tmp_path)                 # a second --force keeps both copies
+    assert (folder / "jazz.ipynb.bak").read_bytes() == before and (folder / "jazz.ipynb.bak.1").read_bytes() == second
     py = seqlab("course", "start", "mine", "--format", "py", cwd=tmp_path)
     assert py.returncode == 0
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == sorted(f"{a}.py" for a in KEYS)

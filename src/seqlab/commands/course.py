@@ -55,11 +55,12 @@ def run_start(args) -> int:
         done = write_all(folder, args.format, args.force)
     except OSError as exc:
         raise UserError(f"cannot write into {folder}: {exc.strerror or exc}") from None
-    for path, what in done:
+    for path, what, copy in done:
         if what == "kept":
-            print(f"{path}: already there, left as it is (--force replaces it, keeping {path.name}.bak)")
+            print(f"{path}: already there, left as it is (--force replaces it, keeping a copy as {path.name}.bak)")
         elif what == "replaced":
-            print(f"{path}: replaced (the previous file is {path.name}.bak)")
+            print(f"{path}: replaced" + (f" (the previous file is {copy.name})" if copy else
+                                         " (it was the untouched template)"))
         else:
             print(f"{path}: written")
     print(f"Fill in the blanks, run each check(\"…\") cell, or: seqlab course grade {folder}/FILE")

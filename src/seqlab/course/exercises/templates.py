@@ -150,22 +150,27 @@ def file_name(assignment: str, fmt: str) -> str:
 
 def write_all(folder: Path, fmt: str = "ipynb", force: bool = False) -> list[tuple[Path, str]]:
     """Writes one file per assignment into folder. An existing file is left as it is ("kept"), unless force:
-    then it is first copied to FILE.bak ("replaced"). Returns [(path, what happened)]."""
+    then it is first copied to FILE.bak (FILE.bak.1, … when that exists: no copy is ever overwritten), unless
+    it is the untouched template. Returns [(path, what happened, the copy or None)]."""
     folder.mkdir(parents=True, exist_ok=True)
     done = []
     for a in ASSIGNMENTS:
         path = folder / file_name(a.key, fmt)
         if path.exists() and not force:
-            done.append((path, "kept"))
+            done.append((path, "kept", None))
             continue
-        what = "written"
-        if path.exists():
-            write_bytes_atomic(path.with_name(path.name + ".bak"), path.read_bytes())
-            what = "replaced"
         text = json.dumps(notebook(a.key), indent=1, ensure_ascii=False) + "\n" if fmt == "ipynb" \
             else python_file(a.key)
+        what, copy = "written", None
+        if path.exists():
+            what = "replaced"
+            old = path.read_bytes()
+            if old != text.encode("utf-8"):
+                copy = next(p for p in (path.with_name(f"{path.name}.bak{'' if i == 0 else f'.{i}'}")
+                                        for i in range(10 ** 6)) if not p.exists())
+                write_bytes_atomic(copy, old)
         write_bytes_atomic(path, text.encode("utf-8"))
-        done.append((path, what))
+        done.append((path, what, copy))
     return done
 
 
