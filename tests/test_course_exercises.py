@@ -304,7 +304,7 @@ def test_grade_json_shape_and_exit_statuses(tmp_path):
     (tmp_path / "bad.py").write_text("def clip(:\n")
     for args, words in [(["missing.py"], "no such file"), (["notes.txt"], "expected a Python file"),
                         (["bad.ipynb"], "not a Jupyter notebook"), (["bad.py"], "must be valid Python"),
-                        ([str(good), "--exercise", "nope"], "unknown"),
+                        ([str(good), "--exercise", "nope"], "unknown"), ([str(good), "--time-limit", "0"], "positive"),
                         ([str(good), "--exercise", "clip"], "does not define")]:
         out = seqlab("course", "grade", *args, cwd=tmp_path)
         assert out.returncode == 2 and out.stdout == "", (args, out.stdout)
