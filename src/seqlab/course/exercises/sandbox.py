@@ -14,6 +14,7 @@ import os
 import resource
 
 from seqlab.course.exercises import grading
+from seqlab.course.exercises.catalogue import BY_NAME
 
 GRADING = "SEQLAB_COURSE_GRADING"   # set in the grader's children
 TIME_LIMIT = 10.0          # seconds per function
@@ -63,8 +64,6 @@ def _child(conn, load, names):
 
 
 def _stopped(name, message, status="error"):
-    from seqlab.course.exercises.catalogue import BY_NAME
-
     return {"name": name, "status": status, "passed": False, "points": 0, "max_points": BY_NAME[name].points,
             "message": message, "checks": []}
 
@@ -72,8 +71,6 @@ def _stopped(name, message, status="error"):
 def grade_all(load, names: list[str], time_limit: float = TIME_LIMIT) -> tuple[list[dict], list[str]]:
     """Grades `names` with the code that load() makes, each in a child with `time_limit` seconds.
     Returns (results in order, errors raised while loading the code)."""
-    from seqlab.course.exercises.catalogue import BY_NAME
-
     for name in names:   # an optional module (torch) imported once here, not in each child within its limit
         if BY_NAME[name].needs:
             try:
