@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "jazz",
     "serve",
     "explore",
+    "course",
 ]
 
 
