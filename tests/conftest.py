@@ -22,7 +22,6 @@ playground's trained models) stays in its own folder, never in the real cache. E
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -46,17 +45,12 @@ _count = 0
 def _check(name: str) -> tuple[Path | None, str]:
     """(verified file in the real cache, "") or (None, why not); each dataset is hashed once a session."""
     if name not in _verified:
-        saved = os.environ.get("SEQLAB_HOME")
-        os.environ["SEQLAB_HOME"] = str(_real_home)
-        try:
-            _verified[name] = (data.path(name), "")
-        except UserError as exc:
-            _verified[name] = (None, f"needs dataset {name!r}: {exc}")
-        finally:
-            if saved is None:
-                del os.environ["SEQLAB_HOME"]
-            else:
-                os.environ["SEQLAB_HOME"] = saved
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("SEQLAB_HOME", str(_real_home))
+            try:
+                _verified[name] = (data.path(name), "")
+            except UserError as exc:
+                _verified[name] = (None, f"needs dataset {name!r}: {exc}")
     return _verified[name]
 
 
@@ -110,16 +104,12 @@ def pytest_runtest_protocol(item, nextitem):
     _count += 1
     _home = _root / f"{_count:04d}-{item.name[:40].replace('/', '_')}"
     _home.mkdir()
-    saved = os.environ.get("SEQLAB_HOME")
-    os.environ["SEQLAB_HOME"] = str(_home)
-    try:
-        yield
-    finally:
-        _home = None
-        if saved is None:
-            os.environ.pop("SEQLAB_HOME", None)
-        else:
-            os.environ["SEQLAB_HOME"] = saved
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEQLAB_HOME", str(_home))
+        try:
+            yield
+        finally:
+            _home = None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -17,7 +17,7 @@ from seqlab.music.bundle import load_bundle
 from seqlab.music.changes import CHANGES, name_progression, parse_changes
 from seqlab.music.render import piano_roll
 from seqlab.text.model import load_model
-from seqlab.text.sampling import sample_lines
+from seqlab.text.sampling import novelty_summary, sample_lines
 from seqlab.text.train_config import TrainConfig
 from test_app_api import client, folder, refused  # noqa: F401  (fixtures)
 from test_app_browser import page, shots, show  # noqa: F401  (fixtures)
@@ -37,6 +37,7 @@ def test_names_count_distinct_new_names(client):  # noqa: F811
     assert len(set(lines)) < 5                                   # the seed that draws two names twice
     known = load_model("dinos").training_lines
     assert (d["count"], d["distinct"], d["new"]) == (5, len(set(lines)), len(set(lines) - known))
+    assert d["summary"] == novelty_summary(5, len(set(lines)), len(set(lines) - known))   # the CLI's line
 
 
 # --- 14: which step the weights are from --------------------------------------------------------------------------

@@ -51,6 +51,16 @@ def test_a_local_file_that_shadows_a_bundled_name_is_said_on_stderr(tiny, tmp_pa
     assert (BUNDLED_DIR / "dinos.npz").is_file()
 
 
+def test_export_says_so_too_when_a_local_file_shadows_a_bundled_name(tiny, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(tiny, tmp_path / "dinos")
+    assert main(["export", "dinos", "--torch", "mine.pt"]) == 0
+    out, err = capsys.readouterr()
+    assert f"dinos: loaded the file {tmp_path / 'dinos'}, not the bundled model" in err, err
+    assert f"wrote mine.pt: {load_model(tiny).model.num_params:,} parameters" in out, out
+
+
 # --- 11: `seqlab jazz -o foo.wav` wrote MIDI into foo.wav ----------------------------------------------------
 @pytest.mark.parametrize("name", ["foo.wav", "foo.png", "foo"])
 def test_jazz_refuses_an_output_that_is_not_a_midi_name(tmp_path, capsys, name):

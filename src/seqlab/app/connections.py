@@ -12,11 +12,12 @@ A connection closed for being slow is one info line in the log, never a tracebac
 
 from __future__ import annotations
 
-import json
 import logging
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from seqlab.app.errors import error_response
 
 KEEP_ALIVE = 5.0          # seconds an idle kept-alive connection stays open (seqlab serve sets the others)
 
@@ -24,8 +25,7 @@ log = logging.getLogger("seqlab.app")
 
 
 def _busy_answer(limit: int) -> bytes:
-    message = f"the server is serving {limit} connections, its limit; retry in a moment"
-    body = json.dumps({"detail": message, "errors": [{"field": None, "message": message}]}).encode()
+    body = error_response([(None, f"the server is serving {limit} connections, its limit; retry in a moment")]).body
     return (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
             b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
 

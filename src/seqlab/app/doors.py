@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 
 from seqlab.app.errors import error_response
 
@@ -157,7 +158,7 @@ class DoorCheck:
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             offered.append(auth[7:].strip())
-        offered.append(_cookies(headers).get(_cookie_name(scope), ""))
+        offered.append(cookie_parser(headers.get("cookie", "")).get(_cookie_name(scope), ""))
         offered += parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [])
         return any(secrets.compare_digest(o.encode(), token.encode()) for o in offered if o)
 
@@ -169,7 +170,7 @@ class DoorCheck:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [])
         if not any(secrets.compare_digest(q.encode(), token.encode()) for q in query):
             return None
-        if _cookies(headers).get(_cookie_name(scope)) == token:
+        if cookie_parser(headers.get("cookie", "")).get(_cookie_name(scope)) == token:
             return None
         return f"{_cookie_name(scope)}={token}; Path=/; HttpOnly; SameSite=Strict".encode("latin-1")
 
@@ -178,15 +179,6 @@ def _cookie_name(scope) -> str:
     """One cookie per port: cookies are shared by every port of a host, and two servers must not mix."""
     server = scope.get("server") or ("", 0)
     return f"seqlab_token_{server[1]}"
-
-
-def _cookies(headers: Headers) -> dict[str, str]:
-    out = {}
-    for part in headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            out[name] = value
-    return out
 
 
 def _has_body(headers: Headers) -> bool:

@@ -9,6 +9,7 @@ GET  /api/changes              the built-in progressions and the instruments
 
 from __future__ import annotations
 
+import functools
 import secrets
 import shutil
 import tempfile
@@ -94,16 +95,10 @@ def bundle():
         return _bundle
 
 
-_own_chords: str | None = None
-
-
+@functools.cache
 def own_chords() -> str:
     """The model's own progression named as chord symbols (music21 names the voicings once, in about a second)."""
-    global _own_chords
-
-    if _own_chords is None:   # two first requests at once name it twice, the same
-        _own_chords = name_progression(bundle().progression)
-    return _own_chords
+    return name_progression(bundle().progression)
 
 
 def changes_list() -> list[dict]:

@@ -24,7 +24,7 @@ from seqlab.app.abandon import Abandoned, watched
 from seqlab.app.errors import FieldError
 from seqlab.commands.poem import complete, completion
 from seqlab.errors import UserError
-from seqlab.text.sampling import novelty, sample_lines
+from seqlab.text.sampling import novelty, novelty_summary, sample_lines
 
 MAX_TEXT = 5000          # characters of a prompt, and of a completion
 MAX_SEED = 2**32 - 1
@@ -112,8 +112,10 @@ def names(body: NamesRequest, request: Request) -> dict:
     known = lm.training_lines
     shown = [s.capitalize() if lm.lower else s for s in lines]
     out = [{"name": t, "new": None if known is None else s not in known} for s, t in zip(lines, shown)]
-    return {"model": body.model, "seed": seed, "names": out, "count": len(lines), "distinct": len(set(lines)),
-            "new": None if known is None else novelty(lines, known)}   # new: of the distinct ones
+    count, distinct, new = len(lines), len(set(lines)), None if known is None else novelty(lines, known)
+    return {"model": body.model, "seed": seed, "names": out, "count": count, "distinct": distinct,
+            "new": new,     # of the distinct ones; summary: the line `seqlab names` says, for the page
+            "summary": None if new is None else novelty_summary(count, distinct, new)}
 
 
 def _take(chars, seconds: float, lock) -> str:

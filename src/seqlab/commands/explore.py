@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from seqlab.cli import seed
-from seqlab.commands.sample import say_shadowing
+from seqlab.commands.sample import load_text_model
 
 EXPLORERS = ("gradients", "memory", "cells", "sampling")
 
@@ -85,10 +85,9 @@ def run_gradients(args) -> int:
     text = resolve_corpus(args.text, suffix=".txt") if args.text else None
     out = check_output(args.output, (".png", ".svg"), reads=(args.model, text)) if args.output else None
     if args.model:
-        from seqlab.explore.models import load_text_model
         from seqlab.text.corpus import read_text
 
-        lm = load_text_model(say_shadowing(args.model))
+        lm = load_text_model(args.model)
         result = G.text_gradient_norms(lm, read_text(text), steps=args.steps, batch=args.batch,
                                        seed=args.seed)
         title = f"Gradient reaching back through {args.model} on {args.text}"
@@ -203,7 +202,6 @@ def run_cells(args) -> int:
     from seqlab.explore import cells as C
     from seqlab.explore import cells_page
     from seqlab.explore.figures import check_output, save_figure
-    from seqlab.explore.models import load_text_model
     from seqlab.explore.options import dumps
     from seqlab.fileio import write_bytes_atomic
     from seqlab.text.corpus import read_text
@@ -219,7 +217,7 @@ def run_cells(args) -> int:
             raise UserError("--png without a file name needs -o FILE.html (it writes FILE.png beside it)")
         png = check_output(args.png or out.with_suffix(".png"), (".png", ".svg"), reads=(args.model, path),
                            flag="--png")
-    lm = load_text_model(say_shadowing(args.model))
+    lm = load_text_model(args.model)
     if args.cell is not None:
         C.parse_cell(args.cell, lm.model)
     text = read_text(path)
@@ -268,12 +266,11 @@ def _register_sampling(sub) -> None:
 def run_sampling(args) -> int:
     from seqlab.explore import sampling as S
     from seqlab.explore.figures import check_output, save_figure
-    from seqlab.explore.models import load_text_model
     from seqlab.explore.options import dumps, positive_floats_list
 
     temperatures = positive_floats_list(args.temperatures, "--temperatures")
     out = check_output(args.output, (".png", ".svg"), reads=(args.model,)) if args.output else None
-    lm = load_text_model(say_shadowing(args.model))
+    lm = load_text_model(args.model)
     result = S.temperature_report(lm, args.prefix, temperatures, top=args.top, length=args.length,
                                   seed=args.seed)
     if out:

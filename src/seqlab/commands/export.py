@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from seqlab.text.model import load_model
+    from seqlab.commands.sample import load_text_model
 
     require_torch("seqlab export --torch")
     from seqlab.torch_backend.ptfile import export_pt
@@ -34,7 +34,7 @@ def run(args) -> int:
     out = Path(args.torch)
     check_output_file(out, "--torch", "model.pt", reads=(args.model,), replaceable=zipfile.is_zipfile,
                       kind="a PyTorch file")
-    lm = load_model(args.model)
+    lm = load_text_model(args.model)   # says so when a file here shadows a bundled name
     result = export_pt(lm, out)
     print(f"wrote {result['path']}: {lm.model.num_params:,} parameters; read back: weights bit-identical, "
           f"log-probabilities within {result['max_gap']:.1e}")

@@ -18,6 +18,7 @@ TIMEOUT = 10.0            # seconds for a request's headers, and for each pause 
 MAX_CONNECTIONS = 100     # open at once: the page uses a handful; each costs a file descriptor and memory
 HOST_NAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:_-]{1,253})$")
 TOKEN = re.compile(r"^[A-Za-z0-9._~-]{8,200}$")     # it travels in a URL and a cookie as it is
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def register(subparsers) -> None:
@@ -63,8 +64,9 @@ def _token(args, loopback: bool) -> str | None:
         token = os.environ.get("SEQLAB_TOKEN") or secrets.token_urlsafe(24)
     if not TOKEN.match(token):
         where = "--token" if args.token is not None else "$SEQLAB_TOKEN"
+        odd = "" if TOKEN_CHARS.fullmatch(token) else ", some of them not among those"
         raise UserError(f"{where} must be 8 to 200 letters, digits, '-', '_', '.' or '~', got {len(token)} "
-                        f"characters of which some are not")
+                        f"characters{odd}")
     return token
 
 
@@ -123,7 +125,7 @@ def run(args) -> int:
         import uvicorn
 
         from seqlab.app import connections
-        from seqlab.app.doors import Doors, is_loopback
+        from seqlab.app.doors import WILDCARDS, Doors, is_loopback
         from seqlab.app.server import create_app
     except ModuleNotFoundError as exc:
         raise UserError(f"the playground needs {exc.name}: pip install 'seqlab[app]'") from None
@@ -135,8 +137,11 @@ def run(args) -> int:
     token = _token(args, loopback)
     sock = _listen(args.host, args.port)
     port = sock.getsockname()[1]
-    shown = f"[{args.host}]" if ":" in args.host else args.host
+    bare = args.host.strip("[]")
+    every = bare.lower() in WILDCARDS      # 0.0.0.0 or ::, not an address to open (Chrome refuses 0.0.0.0)
+    shown = ("[::1]" if ":" in bare else "127.0.0.1") if every else f"[{bare}]" if ":" in bare else bare
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    elsewhere = "; from another machine, its name or address in place of the loopback one" if every else ""
     if not loopback and token is None:
         sys.stderr.write(f"warning: listening on {args.host}: anyone who can reach this machine can use the page "
                          f"and train on it; the playground has no authentication (--no-token)\n")
@@ -148,7 +153,7 @@ def run(args) -> int:
         while not server.started and not server.should_exit:
             threading.Event().wait(0.05)
         if server.started:
-            print(f"seqlab playground at {url} (Ctrl-C stops it)", flush=True)
+            print(f"seqlab playground at {url} (Ctrl-C stops it{elsewhere})", flush=True)
             if args.open:
                 webbrowser.open(url)
 

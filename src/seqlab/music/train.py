@@ -95,7 +95,6 @@ class Fit:
                     break
         return self.history
 
-
     def _diverged(self, what: str, allowable: bool = False):
         """Diverged, in the epoch in progress: what went wrong, and what to try (--allow-divergence where the
         numbers are still finite)."""

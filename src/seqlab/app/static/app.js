@@ -170,12 +170,10 @@ $("#names-form").addEventListener("submit", async ev => {
     out.appendChild(li);
   }
   const d = r.data;
-  // a name drawn twice is one name: new counts the distinct ones (as `seqlab names` does)
-  const all = d.distinct === d.count;
-  const which = d.new === d.distinct ? `all ${d.new}` : `${d.new} of them`;
-  $("#names-summary").textContent = (d.new == null ? `${d.count} lines` + (all ? "" : ` (${d.distinct} distinct)`) :
-    all ? `${d.new} of ${d.count} not in the training data` :
-    `${d.distinct} distinct of ${d.count}, ${which} not in the training data`) + ` · model ${d.model}, seed ${d.seed}`;
+  // the server's summary, worded as `seqlab names` says it (a name drawn twice is one name); null: no training
+  // lines to compare with (an imported model)
+  const lines = `${d.count} lines` + (d.distinct === d.count ? "" : ` (${d.distinct} distinct)`);
+  $("#names-summary").textContent = (d.summary ?? lines) + ` · model ${d.model}, seed ${d.seed}`;
 });
 
 // --- server-sent events over fetch (POST bodies, unlike EventSource) --------------------------------------
