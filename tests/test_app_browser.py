@@ -18,9 +18,9 @@ from PIL import Image
 
 from app_helpers import NAMES_TEXT, live_server, models_folder
 from seqlab.app.server import create_app
-from seqlab.commands.poem import complete
 from seqlab.music.changes import CHANGES
 from seqlab.text.model import load_model
+from seqlab.text.poem import complete
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

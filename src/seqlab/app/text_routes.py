@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from seqlab.app.errors import FieldError
-from seqlab.commands.poem import complete, completion
 from seqlab.errors import UserError
+from seqlab.text.poem import complete, completion
 from seqlab.text.sampling import novelty, sample_lines
 
 MAX_TEXT = 5000          # characters of a prompt, and of a completion

@@ -12,9 +12,7 @@ from seqlab.errors import UserError
 # them: cli.py imports every command module to build its parser, and `seqlab --help` should not wait for them.
 
 QUESTION = "Write the beginning of your poem, the Shakespeare machine will complete it. Your input is: "
-MAX_EXTRA = 400  # how far past --length the completion may run while looking for the end of a line
 MAX_LENGTH = 100_000  # characters of a poem: a typo's 10**9 is an error, not hours of sampling
-MAX_BLANK_LINES = 1  # a beam's poem: a stanza break, not the run of empty lines it finds likeliest
 
 
 def register(subparsers) -> None:
@@ -42,47 +40,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def completion(lm, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
-               seed: int | None = None, top_p: float | None = None):
-    """The sampled characters of the completion of `prompt`, one at a time as each is chosen: at least
-    `length` of them, ending at the first end of line from there on (at most length + MAX_EXTRA).
-    Bad options are UserErrors raised by this call, before any character."""
-    from seqlab.text.sampling import sample_steps
-
-    steps = sample_steps(lm, 1, prefix=prompt, max_len=length + MAX_EXTRA, temperature=temperature, top_k=top_k,
-                         top_p=top_p, seed=seed)
-
-    def chars():
-        for t, (nxt, _) in enumerate(steps):
-            ch = lm.vocab.chars[int(nxt[0])]
-            yield ch
-            if ch == "\n" and t + 1 >= length:
-                return
-    return chars()
-
-
-def complete(lm, prompt: str, length: int, temperature: float = 1.0, seed: int | None = None, *,
-             top_k: int | None = None, top_p: float | None = None, beam: int | None = None,
-             on_char=None) -> str:
-    """The completion of `prompt` (see `completion`), sampled, or with `beam` the likeliest such completion a
-    beam of that width finds. on_char(c) is called with each sampled character as soon as it is chosen
-    (with a beam: once, with the whole completion)."""
-    from seqlab.text.sampling import beam_search
-
-    if beam is not None:
-        text = beam_search(lm, prompt, length + MAX_EXTRA, beam, stop_at_newline=True, min_len=length,
-                           max_blank_lines=MAX_BLANK_LINES)[0][0]
-        if on_char is not None:
-            on_char(text)
-        return text
-    chars = []
-    for ch in completion(lm, prompt, length, temperature, top_k, seed, top_p):
-        chars.append(ch)
-        if on_char is not None:
-            on_char(ch)
-    return "".join(chars)
-
-
 def ask() -> str:
     try:
         return input(QUESTION)
@@ -94,6 +51,7 @@ def run(args) -> int:
     from seqlab.commands.sample import check_beam, read_prompt_file
     from seqlab.errors import UserError
     from seqlab.text.model import load_model
+    from seqlab.text.poem import complete
     from seqlab.text.sampling import check_options
 
     if not 1 <= args.length <= MAX_LENGTH:
