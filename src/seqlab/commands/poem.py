@@ -13,10 +13,14 @@ from seqlab.errors import UserError
 
 QUESTION = "Write the beginning of your poem, the Shakespeare machine will complete it. Your input is: "
 MAX_LENGTH = 100_000  # characters of a poem: a typo's 10**9 is an error, not hours of sampling
+DEFAULT_TEMPERATURE = 1.0  # free verse's sampling when --temperature is not given (docs/poems-form.md)
+DEFAULT_TOP_P = None
+BEAM_NO_REPEAT = 2  # a beam's default --no-repeat-ngram
 
 
 def register(subparsers) -> None:
 
+    from seqlab.commands.poem_form import add_form_options
     from seqlab.commands.sample import add_generation_options, add_top_p
 
     p = subparsers.add_parser(
@@ -28,14 +32,19 @@ def register(subparsers) -> None:
                     "the model does not know is an error. The poem is printed as it is written unless "
                     "--no-stream; --beam K writes the likeliest completion instead of sampling one.")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="the beginning of the poem")
-    p.add_argument("--temperature", type=float, default=1.0, metavar="T",
-                   help="below 1: safer choices, above 1: wilder (%(default)s)")
+    p.add_argument("--temperature", type=float, default=None, metavar="T",
+                   help="below 1: safer choices, above 1: wilder; 1 is plain sampling (default: "
+                        f"{DEFAULT_TEMPERATURE}, and 0.8 for a form's candidates)")
     p.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest")
     add_top_p(p)
     p.add_argument("--length", type=int, default=400, metavar="N",
                    help="at least this many characters after the prompt (%(default)s)")
     p.add_argument("--seed", type=seed, default=None, help="seed for the same poem every time")
     add_generation_options(p, "--length")
+    p.add_argument("--no-repeat-ngram", type=int, default=None, metavar="N",
+                   help="no word N-gram twice (sampling and --beam; 0: off). Default: off when sampling, "
+                        f"{BEAM_NO_REPEAT} with --beam, whose likeliest poem otherwise loops")
+    add_form_options(p)
     p.add_argument("--model", default="shakespeare", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -48,15 +57,30 @@ def ask() -> str:
 
 
 def run(args) -> int:
+    from seqlab.commands.poem_form import check_form_args, run_form, wants_form
     from seqlab.commands.sample import check_beam, read_prompt_file
     from seqlab.errors import UserError
     from seqlab.text.model import load_model
+    from seqlab.text.ngrams import check_no_repeat
     from seqlab.text.poem import complete
     from seqlab.text.sampling import check_options
 
+    if wants_form(args):
+        check_form_args(args)
+        return run_form(args, load_model(args.model))
     if not 1 <= args.length <= MAX_LENGTH:
         raise UserError(f"--length must be between 1 and {MAX_LENGTH:,}, got {args.length}")
-    check_beam(args)
+    if args.beam is not None:
+        args.temperature = 1.0 if args.temperature is None else args.temperature   # given: refused just below
+        check_beam(args)
+        no_repeat = BEAM_NO_REPEAT if args.no_repeat_ngram is None else args.no_repeat_ngram
+    else:
+        args.temperature = DEFAULT_TEMPERATURE if args.temperature is None else args.temperature
+        args.top_p = DEFAULT_TOP_P if args.top_p is None else args.top_p
+        no_repeat = args.no_repeat_ngram
+    if no_repeat is not None and no_repeat != 0:
+        check_no_repeat(no_repeat)
+    no_repeat = no_repeat or None
     check_options(args.temperature, args.top_k, args.length, args.top_p)
     if args.prompt_file is not None and args.prompt is not None:
         raise UserError("give either PROMPT or --prompt-file, not both")
@@ -74,7 +98,7 @@ def run(args) -> int:
         out.flush()
 
     poem = complete(lm, prompt, args.length, args.temperature, args.seed, top_k=args.top_k, top_p=args.top_p,
-                    beam=args.beam, on_char=None if args.no_stream else show)
+                    beam=args.beam, no_repeat_ngram=no_repeat, on_char=None if args.no_stream else show)
     if args.no_stream:
         out.write(poem)
     out.write("" if poem.endswith("\n") else "\n")
