@@ -225,3 +225,42 @@ def test_the_default_sampling_and_plain_sampling(capsys, lm):
     assert out == "when i" + complete(lm, "when i", 60, 0.8, 2, top_p=0.9) + ("" if out.endswith("\n") else "\n")
     _, plain, _ = run(capsys, "when i", "--seed", "2", "--length", "60", "--temperature", "1")
     assert plain.startswith("when i" + complete(lm, "when i", 60, 1.0, 2)) and plain != out
+
+
+# --- the playground's route -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from app_helpers import models_folder
+    from seqlab.app.server import create_app
+
+    with TestClient(create_app(models_folder(tmp_path_factory.mktemp("models")))) as c:
+        yield c
+
+
+def test_the_poem_route_streams_a_quatrain_line_by_line(client, lm):
+    from app_helpers import parse_sse
+
+    r = client.post("/api/poem", json={"prompt": PROMPT, "form": "quatrain", "seed": 4})
+    assert r.status_code == 200
+    events = parse_sse(r.text)
+    lines = [data for event, data in events if event == "line"]
+    expected = list(form.write_form(lm, PROMPT, "abab", temperature=0.8, seed=4, words=shakespeare_words()))
+    assert [ln["text"] for ln in lines] == [ln.text for ln in expected]
+    assert [ln["letter"] for ln in lines] == list("abab")
+    assert [ln["syllables"] for ln in lines] == [ln.syllables for ln in expected]
+    done = [data for event, data in events if event == "done"][0]
+    assert done["rhymes_held"] == sum(p["held"] for p in done["rhyme_pairs"]) and len(done["rhyme_pairs"]) == 2
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"form": "sonnet", "beam": 2}, "beam"),
+    ({"form": "sonnet", "length": 100}, "length"),
+    ({"form": "sonnet", "prompt": "when i\nconsider"}, "prompt"),
+    ({"form": "sonnet", "prompt": "!!"}, "prompt"),
+    ({"form": "villanelle"}, "'quatrain'"),            # the choices, named
+])
+def test_the_poem_route_refuses_what_a_form_cannot_use(client, body, field):
+    r = client.post("/api/poem", json={"prompt": PROMPT, **body})
+    assert r.status_code == 422 and field in r.text

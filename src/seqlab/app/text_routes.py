@@ -2,8 +2,8 @@
 the models.
 
 POST /api/names  {model, n, temperature, top_k, top_p, prefix, max_len, seed} -> {names: [{name, new}], ...}
-POST /api/poem   {model, prompt, length, temperature, top_k, top_p, seed, beam}
-                                                                     -> text/event-stream of the completion
+POST /api/poem   {model, prompt, length, temperature, top_k, top_p, seed, beam, form}
+                                  -> text/event-stream of the completion (a form's: app/form_routes.py)
 GET  /api/models                               -> {models: [{name, ...settings}], skipped: [{file, why}]}
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Literal
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from seqlab.app.errors import FieldError
+from seqlab.app.form_routes import check_form, form_events
 from seqlab.errors import UserError
 from seqlab.text.poem import complete, completion
 from seqlab.text.sampling import novelty, sample_lines
@@ -51,6 +53,7 @@ class PoemRequest(Sampling):
     prompt: str = Field("", max_length=MAX_TEXT)
     length: int = Field(400, ge=1, le=MAX_TEXT)
     beam: int | None = Field(None, ge=1, le=8)   # the likeliest completion instead of a sampled one
+    form: Literal["free", "sonnet", "quatrain", "couplet"] = "free"   # a rhymed form, line by line
 
     def check_beam(self) -> None:
         """No sampling option beside a beam: the search chooses nothing at random, so they would be ignored."""
@@ -145,6 +148,11 @@ def poem(body: PoemRequest, request: Request):
     _encode(lm, body.prompt, "prompt")
     seed = None if body.beam is not None else _seed(body.seed)
     stats = request.app.state.stats
+    if body.form != "free":
+        check_form(body, lm)
+        return StreamingResponse(form_events(lm, body, seed, request.app.state.compute, sse),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def events():
         if body.beam is not None:
