@@ -42,27 +42,12 @@ def check_form_args(args) -> None:
         raise UserError("a poem in a form needs PROMPT: its first line, whose last word sets the first rhyme")
 
 
-def reference():
-    """The training text (the sonnets, lower-cased) and the words of the sonnets and the plays, when the
-    datasets are in the cache: (text or None, words or None)."""
-    from seqlab import data
-    from seqlab.text.prosody import words_of
-
-    if not data.is_present("shakespeare"):
-        return None, None
-    text = data.path("shakespeare").read_text(encoding="utf-8").lower()
-    words = set(words_of(text))
-    if data.is_present("tinyshakespeare"):
-        words |= set(words_of(data.path("tinyshakespeare").read_text(encoding="utf-8")))
-    return text, words
-
-
 def run_form(args, lm) -> int:
     import numpy as np
 
     from seqlab.pretrained.lexicon import shakespeare_words
     from seqlab.text.form import SCHEMES, write_form
-    from seqlab.text.poem_report import report
+    from seqlab.text.poem_report import describe, reference, report
 
     scheme = args.rhyme_scheme if args.rhyme_scheme is not None else SCHEMES[args.form]
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**32 - 1))
@@ -85,25 +70,3 @@ def run_form(args, lm) -> int:
     else:
         sys.stderr.write(describe(rep, args.syllables))
     return 0
-
-
-def describe(rep: dict, target: int) -> str:
-    """The report in a few lines of text."""
-    pairs = rep["rhyme_pairs"]
-    near = sum(abs(s - target) <= 1 for s in rep["syllables"])
-    run = rep["longest_copied_run"]
-    lines = [
-        f"{rep['form']} {rep['scheme']}, seed {rep['seed']}, {len(rep['lines'])} lines in {rep['seconds']:.1f} s "
-        f"({rep['candidates']} candidates a line at temperature {rep['temperature']})",
-        "  rhyme letters: " + " ".join(rep["letters"]),
-        "  syllables:     " + " ".join(str(s) for s in rep["syllables"]) +
-        f"  ({near} of {len(rep['syllables'])} at {target - 1}-{target + 1})",
-        f"  rhymes held:   {rep['rhymes_held']} of {len(pairs)}: " +
-        ", ".join(f"{a}/{b}" + ("" if p["held"] else " (not a rhyme)") for p in pairs for a, b in [p["words"]]),
-        f"  real words:    {rep['real_word_rate']:.3f} (against {rep['real_words_against']})",
-        f"  the model's nats/char of its own poem: {rep['nats_per_char']:.3f}",
-        "  longest run copied from the sonnets: " +
-        ("not measured (the shakespeare dataset is not in the cache)" if run is None else
-         f"{run['chars']} characters {run['text']!r}"),
-    ]
-    return "\n".join(lines) + "\n"

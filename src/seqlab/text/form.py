@@ -38,7 +38,8 @@ SCHEMES = {"sonnet": "ababcdcdefefgg", "quatrain": "abab", "couplet": "aa"}
 PUNCT = ",;:.!?"          # may follow a line's last word, then the line end
 MID_PUNCT = ",;:"         # may follow a word within a line, then a space
 MAX_LINE = 90             # characters of a candidate line
-MIN_PARTNERS = 8          # a letter's first word must have this many dictionary rhymes to be answered
+MIN_PARTNERS = 8          # a letter's first word must have more short rhymes than this to be answered
+SHORT = 2                 # syllables of a short rhyme
 COPY_LIMIT = 30           # a candidate may copy at most this many characters in a row of `avoid`
 MAX_SCHEME = 40
 TOLERANCE = 1             # syllables either side of the target
@@ -79,15 +80,17 @@ def _lexicon(chars: str, only: frozenset[str] | None = None) -> tuple[WordTrie, 
 
 @cache
 def _answerable(chars: str, only: frozenset[str] | None = None) -> frozenset[str]:
-    """The words a letter's first line may end on: stressed, with more than MIN_PARTNERS rhymes among the
-    words the model may write."""
+    """The words a letter's first line may end on: stressed, with more than MIN_PARTNERS rhymes of at most
+    SHORT syllables among the words the model may write (a line's last word is mostly short: "-ented" has
+    many rhymes but few a line can end on)."""
     _, words = _lexicon(chars, only)
     count: dict[str, int] = {}
     for w in words:
-        for p in prosody.rhyming_parts(w):
-            count[p] = count.get(p, 0) + 1
+        if prosody.syllables(w) <= SHORT:
+            for p in prosody.rhyming_parts(w):
+                count[p] = count.get(p, 0) + 1
     return frozenset(w for w in words if prosody.stressed(w) and len(w) > 1
-                     and max(count[p] for p in prosody.rhyming_parts(w)) > MIN_PARTNERS)
+                     and max(count.get(p, 0) for p in prosody.rhyming_parts(w)) > MIN_PARTNERS)
 
 
 class _Ends:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqlab import data
 from seqlab.text import prosody
 from seqlab.text.model import START, LanguageModel
 
@@ -76,3 +77,37 @@ def report(lm: LanguageModel, lines, known=None, source: str | None = None, seco
 
 def line_syllables(text: str) -> int:
     return sum(prosody.syllables(w) for w in prosody.words_of(text))
+
+
+def reference():
+    """The training text (the sonnets, lower-cased) and the words of the sonnets and the plays, when the
+    datasets are in the cache: (text or None, words or None)."""
+    if not data.is_present("shakespeare"):
+        return None, None
+    text = data.path("shakespeare").read_text(encoding="utf-8").lower()
+    words = set(prosody.words_of(text))
+    if data.is_present("tinyshakespeare"):
+        words |= set(prosody.words_of(data.path("tinyshakespeare").read_text(encoding="utf-8")))
+    return text, words
+
+
+def describe(rep: dict, target: int) -> str:
+    """The report in a few lines of text."""
+    pairs = rep["rhyme_pairs"]
+    near = sum(abs(s - target) <= 1 for s in rep["syllables"])
+    run = rep["longest_copied_run"]
+    lines = [
+        f"{rep['form']} {rep['scheme']}, seed {rep['seed']}, {len(rep['lines'])} lines in {rep['seconds']:.1f} s "
+        f"({rep['candidates']} candidates a line at temperature {rep['temperature']})",
+        "  rhyme letters: " + " ".join(rep["letters"]),
+        "  syllables:     " + " ".join(str(s) for s in rep["syllables"]) +
+        f"  ({near} of {len(rep['syllables'])} at {target - 1}-{target + 1})",
+        f"  rhymes held:   {rep['rhymes_held']} of {len(pairs)}: " +
+        ", ".join(f"{a}/{b}" + ("" if p["held"] else " (not a rhyme)") for p in pairs for a, b in [p["words"]]),
+        f"  real words:    {rep['real_word_rate']:.3f} (against {rep['real_words_against']})",
+        f"  the model's nats/char of its own poem: {rep['nats_per_char']:.3f}",
+        "  longest run copied from the sonnets: " +
+        ("not measured (the shakespeare dataset is not in the cache)" if run is None else
+         f"{run['chars']} characters {run['text']!r}"),
+    ]
+    return "\n".join(lines) + "\n"
