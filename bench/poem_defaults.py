@@ -1,7 +1,8 @@
 """The measurement behind `seqlab poem`'s default sampling (docs/poems-form.md): for each temperature and
 top-p, samples of 600 characters after one prompt, over several seeds of a batch each, scored by
   - the real-word rate: the share of words found in the sonnets or the plays (cached datasets needed);
-  - variety: distinct lines / lines, and the repeated word 4-grams (occurrences beyond the first, per sample).
+  - variety: distinct lines / lines, distinct words / words (over all samples of a setting), and the
+    repeated word 3-grams within a sample (occurrences beyond the first, per sample).
 
     PYTHONPATH=src python bench/poem_defaults.py [--seeds 3] [--rows 8]
 """
@@ -23,7 +24,7 @@ SETTINGS = [(1.0, None), (0.9, None), (0.8, None), (0.7, None), (0.6, None), (0.
             (1.0, 0.9), (0.9, 0.9), (0.8, 0.9), (0.8, 0.95), (0.7, 0.95)]
 
 
-def repeats(words: list[str], n: int = 4) -> int:
+def repeats(words: list[str], n: int = 3) -> int:
     grams = Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
     return sum(c - 1 for c in grams.values())
 
@@ -37,16 +38,19 @@ def main() -> None:
     for name in ("shakespeare", "tinyshakespeare"):
         known |= set(words_of(data.path(name).read_text(encoding="utf-8")))
     lm = load_model("shakespeare")
-    print("| temperature | top-p | real-word rate | distinct lines | repeated word 4-grams per sample |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| temperature | top-p | real-word rate | distinct lines | distinct words | repeated word 3-grams "
+          "per sample |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for t, p in SETTINGS:
         real = total = lines = distinct = rep = 0
+        vocabulary = set()
         for seed in range(args.seeds):
             with threadpool_limits(1):
                 texts = generate(lm, args.rows, prefix=PROMPT, max_len=600, temperature=t, top_p=p, seed=seed)
             for text in texts:
                 words = words_of(text)
                 real += sum(w in known for w in words)
+                vocabulary.update(words)
                 total += len(words)
                 ls = [ln.strip() for ln in text.split("\n")[:-1] if ln.strip()]   # the last may be cut short
                 lines += len(ls)
@@ -54,7 +58,7 @@ def main() -> None:
                 rep += repeats(words)
         n = args.seeds * args.rows
         print(f"| {t} | {p if p is not None else '-'} | {real / total:.3f} | {distinct / max(lines, 1):.3f} "
-              f"| {rep / n:.1f} |", flush=True)
+              f"| {len(vocabulary) / total:.3f} | {rep / n:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
