@@ -15,6 +15,7 @@ from collections import Counter
 from threadpoolctl import threadpool_limits
 
 from seqlab import data
+from seqlab.errors import UserError
 from seqlab.text.model import load_model
 from seqlab.text.prosody import words_of
 from seqlab.text.sampling import generate
@@ -30,13 +31,16 @@ def repeats(words: list[str], n: int = 3) -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--rows", type=int, default=8)
     args = ap.parse_args()
     known = set()
     for name in ("shakespeare", "tinyshakespeare"):
-        known |= set(words_of(data.path(name).read_text(encoding="utf-8")))
+        try:
+            known |= set(words_of(data.path(name).read_text(encoding="utf-8")))
+        except UserError as exc:
+            ap.exit(2, f"poem_defaults.py: {exc}\n")
     lm = load_model("shakespeare")
     print("| temperature | top-p | real-word rate | distinct lines | distinct words | repeated word 3-grams "
           "per sample |")
