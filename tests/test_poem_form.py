@@ -77,6 +77,8 @@ def test_a_real_rhyme_is_the_same_rhyming_part_in_two_different_words():
     assert not prosody.rhymes("thee", "melody")                    # IY vs EH L AH D IY
     assert not prosody.rhymes("them", "sum")                       # "them" rhymes as stressed EH M
     assert prosody.rhymes("provise", "wise")                       # not in CMUdict: spelled -ise
+    assert not prosody.rhymes("provise", "praise")                 # -aise
+    assert "wise" in prosody.rhyme_partners("provise", {"wise", "praise", "rise", "day"})
     assert not prosody.in_dictionary("provise")
 
 

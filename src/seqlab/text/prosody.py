@@ -10,7 +10,8 @@ AH M). Two different words rhyme when they share a rhyming part and neither ends
 Words CMUdict lacks (the sonnets' "o'er", "feed'st") get the vowel-group rule: syllables = the runs of
 vowels (a e i o u y) in the spelling, less a silent final e (after a consonant, not in -le) and a silent -ed
 (not after t or d), at least 1; rhyming part = the spelling from the last such vowel run on ("provise" ->
-"ise"), which rhymes with the dictionary words spelled with the same ending.
+"ise"), and it rhymes with the words whose spelled part, by the same rule, is the same ("wise", not
+"praise", whose part is "aise").
 """
 
 from __future__ import annotations
@@ -123,11 +124,9 @@ def rhymes(a: str, b: str) -> bool:
     """A real rhyme: two different words sharing a rhyming part, neither ending with the other."""
     if a == b or a.endswith(b) or b.endswith(a):
         return False
-    pa, pb = rhyming_parts(a), rhyming_parts(b)
-    if pa & pb:
-        return True
-    spelled = [p[1:] for p in pa | pb if p.startswith("~")]   # a fallback word rhymes by its spelled ending
-    return any(a.endswith(s) and b.endswith(s) for s in spelled)
+    if not (in_dictionary(a) and in_dictionary(b)):   # a word CMUdict lacks rhymes by its spelled part
+        return fallback_rhyme(a) == fallback_rhyme(b)
+    return bool(rhyming_parts(a) & rhyming_parts(b))
 
 
 @cache
@@ -146,7 +145,7 @@ def rhyme_partners(word: str, words) -> list[str]:
     found = set()
     for part in rhyming_parts(word):
         if part.startswith("~"):
-            found.update(w for w in words if w.endswith(part[1:]))
+            found.update(w for w in words if w.endswith(part[1:]) and fallback_rhyme(w) == part[1:])
         else:
             found.update(index.get(part, ()))
     return sorted(w for w in found if w in words and rhymes(word, w))
