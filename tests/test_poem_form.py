@@ -175,6 +175,8 @@ def test_a_scheme_of_ones_own(capsys):
     (["!!!", "--form", "sonnet"], "has no word"),
     ([PROMPT, "--form", "sonnet", "--temperature", "-1"], "temperature"),
     ([PROMPT, "--beam", "2", "--no-repeat-ngram", "99"], "--no-repeat-ngram"),
+    ([PROMPT, "--json"], "--json applies to a poem in a form"),
+    ([PROMPT, "--syllables", "8"], "--syllables applies"),
 ])
 def test_poem_form_bad_input_exits_2_with_one_line(capsys, args, words):
     status, out, err = run(capsys, *args)

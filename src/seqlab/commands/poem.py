@@ -33,7 +33,10 @@ def register(subparsers) -> None:
                     "--length characters, stopping at the end of a line. Without PROMPT it asks for the "
                     "beginning, as the course does. The prompt is lower-cased for the model; a character "
                     "the model does not know is an error. The poem is printed as it is written unless "
-                    "--no-stream; --beam K writes the likeliest completion instead of sampling one.")
+                    "--no-stream; --beam K writes the likeliest completion instead of sampling one. With --form "
+                    "(sonnet, quatrain, couplet) or --rhyme-scheme, PROMPT is the first line of a rhymed poem "
+                    "whose every line the model writes under the form's rhyme and syllables; its report goes "
+                    "to stderr.")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="the beginning of the poem")
     p.add_argument("--temperature", type=float, default=None, metavar="T",
                    help="below 1: safer choices, above 1: wilder; 1 is plain sampling (default, with "
@@ -60,7 +63,7 @@ def ask() -> str:
 
 
 def run(args) -> int:
-    from seqlab.commands.poem_form import check_form_args, run_form, wants_form
+    from seqlab.commands.poem_form import check_form_args, check_free_args, run_form, wants_form
     from seqlab.commands.sample import check_beam, read_prompt_file
     from seqlab.errors import UserError
     from seqlab.text.model import load_model
@@ -71,6 +74,7 @@ def run(args) -> int:
     if wants_form(args):
         check_form_args(args)
         return run_form(args, load_model(args.model))
+    check_free_args(args)
     if not 1 <= args.length <= MAX_LENGTH:
         raise UserError(f"--length must be between 1 and {MAX_LENGTH:,}, got {args.length}")
     if args.beam is not None:

@@ -27,6 +27,16 @@ def wants_form(args) -> bool:
     return args.form != "free" or args.rhyme_scheme is not None
 
 
+def check_free_args(args) -> None:
+    """A form's flags beside free verse: refused, not ignored."""
+    from seqlab.errors import UserError
+
+    for flag, given in (("--json", args.json), ("--syllables", args.syllables != 10),
+                        ("--candidates", args.candidates != 128)):
+        if given:
+            raise UserError(f"{flag} applies to a poem in a form; add --form sonnet (or quatrain, couplet)")
+
+
 def check_form_args(args) -> None:
     """The flags a form cannot use, refused in one line each."""
     from seqlab.errors import UserError
