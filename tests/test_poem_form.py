@@ -268,3 +268,9 @@ def test_the_poem_route_streams_a_quatrain_line_by_line(client, lm):
 def test_the_poem_route_refuses_what_a_form_cannot_use(client, body, field):
     r = client.post("/api/poem", json={"prompt": PROMPT, **body})
     assert r.status_code == 422 and field in r.text
+
+
+def test_a_strict_rhyme_is_one_on_both_first_pronunciations():
+    assert prosody.first_part("kinds") == "AY N D Z" and "AY N Z" in prosody.rhyming_parts("kinds")
+    assert prosody.rhymes("declines", "kinds") and not prosody.rhymes_strictly("declines", "kinds")
+    assert prosody.rhymes_strictly("day", "away") and prosody.rhymes_strictly("provise", "wise")

@@ -9,8 +9,9 @@ masked so that
   - the syllables stay within target ± 1: a word that would leave no room for the line's last word cannot
     end, and once the line holds `target` syllables the next word is masked to the end-word trie;
   - the line can end (a newline, perhaps after one mark of punctuation) only on an end word: a real rhyme of
-    the words its letter already has (never one of them again), or, for a letter's first line, a word with
-    rhymes enough to be answered that rhymes with no other letter's word.
+    the words its letter already has (never one of them again; on the first pronunciations of both while
+    the tries last but one), or, for a letter's first line, a word with rhymes enough to be answered that
+    rhymes with no other letter's word.
 Of the candidates that reach a line end, the one the model itself finds likeliest (mean log-probability per
 character, unmasked, at temperature 1) is kept, its line fed to the model, and the next line searched from
 there. A candidate that repeats a line, or copies a run of `avoid` (the training text, when given), is not
@@ -80,17 +81,16 @@ def _lexicon(chars: str, only: frozenset[str] | None = None) -> tuple[WordTrie, 
 
 @cache
 def _answerable(chars: str, only: frozenset[str] | None = None) -> frozenset[str]:
-    """The words a letter's first line may end on: stressed, with more than MIN_PARTNERS rhymes of at most
-    SHORT syllables among the words the model may write (a line's last word is mostly short: "-ented" has
-    many rhymes but few a line can end on)."""
+    """The words a letter's first line may end on: stressed, with more than MIN_PARTNERS strict rhymes of at
+    most SHORT syllables among the words the model may write (a line's last word is mostly short: "-ented"
+    has many rhymes but few a line can end on)."""
     _, words = _lexicon(chars, only)
     count: dict[str, int] = {}
     for w in words:
         if prosody.syllables(w) <= SHORT:
-            for p in prosody.rhyming_parts(w):
-                count[p] = count.get(p, 0) + 1
+            count[prosody.first_part(w)] = count.get(prosody.first_part(w), 0) + 1
     return frozenset(w for w in words if prosody.stressed(w) and len(w) > 1
-                     and max(count.get(p, 0) for p in prosody.rhyming_parts(w)) > MIN_PARTNERS)
+                     and count.get(prosody.first_part(w), 0) > MIN_PARTNERS)
 
 
 class _Ends:
@@ -113,15 +113,16 @@ class _Ends:
 
 
 def _end_words(chars, letter_words: list[str], other_parts: set[str], used: set[str],
-               only: frozenset[str] | None) -> frozenset[str]:
-    """Where a line of a letter may end: rhymes of its earlier words, or (its first line) an answerable word
-    rhyming with no other letter."""
+               only: frozenset[str] | None, strict: bool = True) -> frozenset[str]:
+    """Where a line of a letter may end: rhymes of its earlier words (strict: on the first pronunciations of
+    both), or (its first line) an answerable word rhyming with no other letter."""
     _, words = _lexicon(chars, only)
     if letter_words:
         first = letter_words[0]
         found = prosody.rhyme_partners(first, words)
+        rhyme = prosody.rhymes_strictly if strict else prosody.rhymes
         return frozenset(w for w in found if prosody.stressed(w) and w not in used
-                         and all(prosody.rhymes(w, v) for v in letter_words))
+                         and all(rhyme(w, v) for v in letter_words))
     return frozenset(w for w in _answerable(chars, only) if w not in used
                      and not prosody.rhyming_parts(w) & other_parts)
 
@@ -254,8 +255,9 @@ def write_form(lm: LanguageModel, first_line: str, scheme: str, syllables: int =
         other = {p for ln in poem if ln.letter != letter for p in prosody.rhyming_parts(ln.word)}
         used = {ln.word for ln in poem}
         chosen = None
-        for attempt in range(tries + 1):
-            ends = _Ends(_end_words(chars, kin if attempt < tries else [], other, used, only), chars)
+        for attempt in range(tries + 1):      # strict rhymes, then any pronunciation's, then the rhyme let go
+            ends = _Ends(_end_words(chars, kin if attempt < tries else [], other, used, only,
+                                    strict=attempt < tries - 1), chars)
             found = _search(lm, last, states, lex, ends, syllables, candidates, rng, temperature, top_p)
             found = [f for f in found if _keep(f[0], poem, avoid)]
             if found:

@@ -40,14 +40,15 @@ def nats_per_char(lm: LanguageModel, first: str, rest: str) -> float:
 
 def rhyme_pairs(lines) -> list[dict]:
     """Each line whose letter came before, with the first word of its letter: {lines: [i, j] (1-based),
-    words: [w_i, w_j], held: real rhyme?}."""
+    words: [w_i, w_j], held: a real rhyme?, first_pronunciations: one on both words' first pronunciations?}."""
     first: dict[str, int] = {}
     pairs = []
     for j, ln in enumerate(lines):
         if ln.letter in first:
             i = first[ln.letter]
-            pairs.append({"lines": [i + 1, j + 1], "words": [lines[i].word, ln.word],
-                          "held": prosody.rhymes(lines[i].word, ln.word)})
+            a, b = lines[i].word, ln.word
+            pairs.append({"lines": [i + 1, j + 1], "words": [a, b], "held": prosody.rhymes(a, b),
+                          "first_pronunciations": prosody.rhymes_strictly(a, b)})
         else:
             first[ln.letter] = j
     return pairs
@@ -103,7 +104,8 @@ def describe(rep: dict, target: int) -> str:
         "  syllables:     " + " ".join(str(s) for s in rep["syllables"]) +
         f"  ({near} of {len(rep['syllables'])} at {target - 1}-{target + 1})",
         f"  rhymes held:   {rep['rhymes_held']} of {len(pairs)}: " +
-        ", ".join(f"{a}/{b}" + ("" if p["held"] else " (not a rhyme)") for p in pairs for a, b in [p["words"]]),
+        ", ".join(f"{a}/{b}" + ("" if p["first_pronunciations"] else " (by a second pronunciation)"
+                                if p["held"] else " (not a rhyme)") for p in pairs for a, b in [p["words"]]),
         f"  real words:    {rep['real_word_rate']:.3f} (against {rep['real_words_against']})",
         f"  the model's nats/char of its own poem: {rep['nats_per_char']:.3f}",
         "  longest run copied from the sonnets: " +

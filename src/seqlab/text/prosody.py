@@ -113,6 +113,25 @@ def rhyming_parts(word: str) -> frozenset[str]:
     return frozenset(_rhyming_part(p) for p in strong)
 
 
+@cache
+def first_part(word: str) -> str:
+    """The rhyming part of the word's first pronunciation that holds a stress (its spelled part for a word
+    CMUdict lacks): the one a strict reader, or a checker reading only CMUdict's first entries, hears."""
+    prons = _dictionary().get(word)
+    if prons is None:
+        return "~" + fallback_rhyme(word)
+    strong = [p for p in prons if "1" in p or "2" in p] or prons
+    return _rhyming_part(strong[0])
+
+
+def rhymes_strictly(a: str, b: str) -> bool:
+    """A real rhyme (see `rhymes`) on the first pronunciations of both words ("live" L AY V and "thrive",
+    not "live" and "give" by its L IH V). A word CMUdict lacks has one part, its spelled one: as `rhymes`."""
+    if not (in_dictionary(a) and in_dictionary(b)):
+        return rhymes(a, b)
+    return rhymes(a, b) and first_part(a) == first_part(b)
+
+
 def stressed(word: str) -> bool:
     """Does the word's first pronunciation hold a stressed vowel? ("day" yes, "the" and "a" no): a line may end
     on it."""
