@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/seqlab check
 	$(BIN)/seqlab names -n 10 --seed 0
 	$(BIN)/seqlab poem "shall i compare thee to a summer's day" --seed 0
+	$(BIN)/seqlab poem "shall i compare thee to a summer's day" --form sonnet --seed 0
 	$(BIN)/seqlab jazz --seed 0 --measures 8 -o demo_solo.mid
 
 # The browser tests drive Debian's chromium: tools/chromium.sh installs it with apt-get when it is missing (as

@@ -19,8 +19,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from seqlab.bench import _median_pair
-from seqlab.commands.poem import complete
 from seqlab.text.model import load_model
+from seqlab.text.poem import complete
 from seqlab.text.sampling import sample_lines
 from seqlab.torch_backend.module import module_from_arrays
 

@@ -16,11 +16,11 @@ from app_helpers import LOCAL, NAMES_TEXT, models_folder, parse_sse, wait_for
 from seqlab.app.errors import Busy
 from seqlab.app.jazz_routes import SOLOS_KEPT
 from seqlab.app.server import create_app
-from seqlab.commands.poem import complete
 from seqlab.music.bundle import load_bundle
 from seqlab.music.changes import CHANGES, parse_changes
 from seqlab.music.perform import figures, perform
 from seqlab.text.model import load_model as _load_model
+from seqlab.text.poem import complete
 from seqlab.text.sampling import sample_lines
 from seqlab.text.train_config import TrainConfig
 

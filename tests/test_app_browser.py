@@ -24,9 +24,9 @@ from PIL import Image
 from app_helpers import NAMES_TEXT, live_server, models_folder
 from seqlab.app.doors import Doors
 from seqlab.app.server import create_app
-from seqlab.commands.poem import complete
 from seqlab.music.changes import CHANGES
 from seqlab.text.model import load_model
+from seqlab.text.poem import complete
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -267,3 +267,33 @@ def test_the_page_works_on_localhost_too(page):
         sent = p.evaluate("""fetch('/api/train/cancel', {method: 'POST', headers: {'Content-Type':
                              'application/json'}, body: '{}'}).then(r => r.json())""")
         assert sent["detail"] == "no training job is running"      # let in (not a 403), answered by the route
+
+
+def test_a_quatrain_streams_line_by_line_with_its_rhyme_letters_and_syllables(page, shots):
+    from seqlab.pretrained.lexicon import shakespeare_words
+    from seqlab.text.form import write_form
+
+    show(page, "poem")
+    page.select_option("#poem-form [name=form]", "quatrain")
+    assert page.is_disabled("#poem-form [name=length]") and page.is_disabled("#poem-form [name=beam]")
+    prompt = "shall i compare thee to a summer's day"
+    page.fill("#poem-form [name=prompt]", prompt)
+    page.fill("#poem-form [name=seed]", "4")
+    page.evaluate("""() => {
+        window.rows = [];
+        const out = document.querySelector('#poem-lines');
+        new MutationObserver(() => window.rows.push(out.children.length)).observe(out, {childList: true});
+    }""")
+    page.click("#poem-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#poem-summary').textContent.includes('rhymes held')")
+    rows = [n for n in page.evaluate("window.rows") if n]
+    assert rows == sorted(rows) and len(set(rows)) >= 3 and rows[-1] == 4     # it came a line at a time
+    expected = list(write_form(load_model("shakespeare"), prompt, "abab", temperature=0.8, seed=4,
+                               words=shakespeare_words()))
+    assert page.locator("#poem-lines .verse").all_inner_texts() == [ln.text for ln in expected]
+    assert page.locator("#poem-lines .rhyme").all_inner_texts() == list("abab")
+    assert page.locator("#poem-lines .syllables").all_inner_texts() == [str(ln.syllables) for ln in expected]
+    assert page.is_hidden("#poem-out")
+    shots(page, "playground-poem-form.png")
+    page.select_option("#poem-form [name=form]", "free")
+    assert not page.is_disabled("#poem-form [name=length]")

@@ -2,8 +2,8 @@
 the models.
 
 POST /api/names  {model, n, temperature, top_k, top_p, prefix, max_len, seed} -> {names: [{name, new}], ...}
-POST /api/poem   {model, prompt, length, temperature, top_k, top_p, seed, beam}
-                                                                     -> text/event-stream of the completion
+POST /api/poem   {model, prompt, length, temperature, top_k, top_p, seed, beam, form}
+                                  -> text/event-stream of the completion (a form's: app/form_routes.py)
 GET  /api/models                               -> {models: [{name, ...settings}], skipped: [{file, why}]}
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Literal
 
 import anyio
 import numpy as np
@@ -22,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 
 from seqlab.app.abandon import Abandoned, watched
 from seqlab.app.errors import FieldError
-from seqlab.commands.poem import complete, completion
+from seqlab.app.form_routes import check_form, form_events
 from seqlab.errors import UserError
+from seqlab.text.poem import complete, completion
 from seqlab.text.sampling import novelty, novelty_summary, sample_lines
 
 MAX_TEXT = 5000          # characters of a prompt, and of a completion
@@ -54,6 +56,7 @@ class PoemRequest(Sampling):
     prompt: str = Field("", max_length=MAX_TEXT)
     length: int = Field(400, ge=1, le=MAX_TEXT)
     beam: int | None = Field(None, ge=1, le=8)   # the likeliest completion instead of a sampled one
+    form: Literal["free", "sonnet", "quatrain", "couplet"] = "free"   # a rhymed form, line by line
 
     def check_beam(self) -> None:
         """No sampling option beside a beam: the search chooses nothing at random, so they would be ignored."""
@@ -160,6 +163,11 @@ def poem(body: PoemRequest, request: Request):
         raise FieldError("prompt", "prompt: it holds a line end; a lines model writes one line after its prompt")
     seed = None if body.beam is not None else _seed(body.seed)
     stats = request.app.state.stats
+    if body.form != "free":
+        check_form(body, lm)
+        return StreamingResponse(form_events(lm, body, seed, request.app.state.compute, sse),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def events():
         if body.beam is not None:

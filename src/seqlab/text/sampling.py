@@ -15,6 +15,7 @@ from seqlab import sampling
 from seqlab.errors import UserError
 from seqlab.sampling import next_distribution
 from seqlab.text.model import START, LanguageModel
+from seqlab.text.ngrams import WordNgrams, check_no_repeat, enders, mask_repeats
 from seqlab.values import is_number, is_whole
 
 # What one call may ask for: far above real use (`names -n 1000` takes a tenth of a second), low enough that a
@@ -69,25 +70,36 @@ def _take(states, rows: np.ndarray):
 def sample_steps(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
                  temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                  seed: int | None = None, stop_at_newline: bool = False,
-                 rng: np.random.Generator | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                 rng: np.random.Generator | None = None,
+                 no_repeat_ngram: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The chosen character ids (n,) of each step, with a mask (n,) of the rows whose line ends there.
 
     At most max_len steps; with stop_at_newline, a row's first '\n' ends it (its later ids are still drawn
     but mean nothing) and the steps stop when every row has ended. Breaking out of the loop early is fine.
-    Bad options and prefixes are UserErrors raised by this call itself, before any step is taken.
+    no_repeat_ngram=N: no row completes a word N-gram it already holds, its prefix's words included
+    (seqlab.text.ngrams). Bad options and prefixes are UserErrors raised by this call itself, before any step is taken.
     """
     check_options(temperature, top_k, max_len, top_p)   # bad options fail here, before the first step
     check_count(n, max_len)
+    check_no_repeat(no_repeat_ngram, "no_repeat_ngram")
     rng = rng if rng is not None else np.random.default_rng(seed)
     last, states = _read_prefix(lm, prefix, n)
-    return _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline)
+    guards = None if no_repeat_ngram is None else [WordNgrams(no_repeat_ngram, lm.normalize(prefix))
+                                                   for _ in range(n)]
+    return _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline, guards)
 
 
-def _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline):
+def _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_newline, guards=None):
     n = last.shape[0]
     done = np.zeros(n, bool)
+    ender_ids = enders(lm.vocab.chars)
     for t in range(max_len):
+        if guards is not None:
+            last = mask_repeats(last, guards, ender_ids)
         nxt = sampling.choose(last, rng, temperature, top_k, top_p)
+        if guards is not None:
+            for g, i in zip(guards, nxt.tolist()):
+                g.push(lm.vocab.chars[i])
         ended = ~done & (nxt == lm.start_id) if stop_at_newline else np.zeros(n, bool)
         yield nxt, ended
         done |= ended
@@ -100,7 +112,7 @@ def _steps(lm, last, states, rng, max_len, temperature, top_k, top_p, stop_at_ne
 def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 100,
              temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
              seed: int | None = None, stop_at_newline: bool | None = None,
-             rng: np.random.Generator | None = None) -> list[str]:
+             rng: np.random.Generator | None = None, no_repeat_ngram: int | None = None) -> list[str]:
     """n continuations of `prefix` (the prefix itself not included), each at most max_len characters.
 
     The model first reads '\n' (the start of a line) and then the normalised prefix; a prefix character
@@ -110,7 +122,8 @@ def generate(lm: LanguageModel, n: int = 1, *, prefix: str = "", max_len: int = 
     if stop_at_newline is None:
         stop_at_newline = lm.mode == "lines"
     steps = sample_steps(lm, n, prefix=prefix, max_len=max_len, temperature=temperature, top_k=top_k,
-                         top_p=top_p, seed=seed, stop_at_newline=stop_at_newline, rng=rng)   # checks n first
+                         top_p=top_p, seed=seed, stop_at_newline=stop_at_newline, rng=rng,
+                         no_repeat_ngram=no_repeat_ngram)   # checks n first
     out = np.empty((n, max_len), np.int64)
     length = np.full(n, max_len)
     for t, (nxt, ended) in enumerate(steps):
@@ -136,7 +149,7 @@ def check_beam(beam: int, name: str = "--beam") -> None:
 
 def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: int = 4, *,
                 stop_at_newline: bool | None = None, min_len: int = 0,
-                max_blank_lines: int | None = None) -> list[tuple[str, float]]:
+                max_blank_lines: int | None = None, no_repeat_ngram: int | None = None) -> list[tuple[str, float]]:
     """The likeliest continuations of `prefix` found by a beam of `beam`: (text, log-probability), best first.
 
     Each step extends every kept continuation by every character and keeps the `beam` likeliest. With
@@ -150,9 +163,13 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
     model reads a '\n' before it). A newline is a likely character, and once one follows another the next
     is likelier still (the sonnets part with three empty lines), so a beam would otherwise pick a run of
     empty lines over a line of verse.
+
+    no_repeat_ngram=N: no continuation completes a word N-gram it (or the prefix) already holds
+    (seqlab.text.ngrams); without it a beam's likeliest poem loops ("to thee to thee to thee").
     """
     check_beam(beam, "the beam width")
     check_length(max_len)
+    check_no_repeat(no_repeat_ngram, "no_repeat_ngram")
     if stop_at_newline is None:
         stop_at_newline = lm.mode == "lines"
     last, states = _read_prefix(lm, prefix, 1)
@@ -163,7 +180,11 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
     newline = lm.start_id
     start = START + lm.normalize(prefix)
     runs = np.array([len(start) - len(start.rstrip(START))])         # each continuation's trailing newlines
+    guards = None if no_repeat_ngram is None else [WordNgrams(no_repeat_ngram, start)]
+    ender_ids = enders(lm.vocab.chars)
     for t in range(max_len):
+        if guards is not None:
+            last = mask_repeats(last, guards, ender_ids)
         cand = scores[:, None] + last
         if max_blank_lines is not None:
             cand[runs > max_blank_lines, newline] = -np.inf             # one more would be one empty line too many
@@ -188,6 +209,10 @@ def beam_search(lm: LanguageModel, prefix: str = "", max_len: int = 100, beam: i
             break
         seqs = [seqs[r] + [c] for r, c in zip(keep_rows, keep_ids)]
         runs = np.array([runs[r] + 1 if c == newline else 0 for r, c in zip(keep_rows, keep_ids)])
+        if guards is not None:
+            guards = [guards[r].copy() for r in keep_rows]
+            for g, c in zip(guards, keep_ids):
+                g.push(lm.vocab.chars[c])
         scores = np.array(keep_scores)
         if t + 1 < max_len:
             last, states = lm.model.step(np.array(keep_ids), _take(states, np.array(keep_rows)))

@@ -211,6 +211,8 @@ $("#poem-form").addEventListener("submit", async ev => {
   const body = values(form);
   const out = $("#poem-out");
   const completion = $(".completion", out);
+  const verse = $("#poem-lines");
+  const inForm = body.form !== "free";
   busy(form, true);
   $("#poem-stop").disabled = false;
   $("#poem-summary").textContent = "writing…";
@@ -218,12 +220,20 @@ $("#poem-form").addEventListener("submit", async ev => {
     const r = await request("/api/poem", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body), signal: poemAbort.signal });
     if (!r.ok) { showErrors(form, r.data, r.status); $("#poem-summary").textContent = ""; return; }
-    $(".prompt", out).textContent = body.prompt;
+    $(".prompt", out).textContent = inForm ? "" : body.prompt;
     completion.textContent = "";
+    verse.innerHTML = "";
+    out.hidden = inForm;
+    verse.hidden = !inForm;
     let how = "";
     await readEvents(r.res, (event, data) => {
       if (event === "start") how = data.beam ? `beam ${data.beam}` : `seed ${data.seed}`;
-      else if (event === "done") $("#poem-summary").textContent = `${data.chars} characters · ${how}`;
+      else if (event === "line") verse.appendChild(formLine(data));
+      else if (event === "error") $(".panel-error", form).textContent = data.detail;
+      else if (event === "done" && inForm) {
+        $("#poem-summary").textContent = `${data.lines.length} lines · rhymes held ${data.rhymes_held} of ` +
+          `${data.rhyme_pairs.length} · ${data.seconds.toFixed(1)} s · ${how}`;
+      } else if (event === "done") $("#poem-summary").textContent = `${data.chars} characters · ${how}`;
       else if (data.text) completion.textContent += data.text;
     });
   } catch (err) {
@@ -237,14 +247,38 @@ $("#poem-form").addEventListener("submit", async ev => {
 
 $("#poem-stop").addEventListener("click", () => { if (poemAbort) poemAbort.abort(); });
 
+// A line of a poem in a form: its rhyme letter and syllables beside it (a rhyme not held is marked).
+function formLine(line) {
+  const li = document.createElement("li");
+  const letter = document.createElement("span");
+  letter.className = "rhyme" + (line.held === false ? " missed" : "");
+  letter.textContent = line.letter;
+  letter.title = line.partner ? `rhymes with “${line.partner}”` + (line.held === false ? " (not held)" : "") : "";
+  const syl = document.createElement("span");
+  syl.className = "syllables";
+  syl.textContent = line.syllables;
+  const text = document.createElement("span");
+  text.className = "verse";
+  text.textContent = line.text;
+  li.append(letter, syl, text);
+  return li;
+}
+
 // A beam chooses nothing at random: while it holds a number, the sampling fields do not apply (the API
 // refuses them beside a beam).
+// A form searches its lines one by one: a length, a beam and top-k do not apply to it.
 const beamInput = $("#poem-form [name=beam]");
+const formSelect = $("#poem-form [name=form]");
 function sampleFields() {
-  const beam = beamInput.value.trim() !== "";
-  for (const name of ["temperature", "top_k", "top_p", "seed"]) $(`#poem-form [name=${name}]`).disabled = beam;
+  const inForm = formSelect.value !== "free";
+  for (const name of ["length", "beam", "top_k"]) $(`#poem-form [name=${name}]`).disabled = inForm;
+  const beam = !inForm && beamInput.value.trim() !== "";
+  for (const name of ["temperature", "top_k", "top_p", "seed"]) {
+    $(`#poem-form [name=${name}]`).disabled = beam || (inForm && name === "top_k");
+  }
 }
 beamInput.addEventListener("input", sampleFields);
+formSelect.addEventListener("change", sampleFields);
 sampleFields();
 
 // --- jazz -------------------------------------------------------------------------------------------------
