@@ -20,7 +20,7 @@ from seqlab.app.errors import Busy
 from seqlab.errors import UserError
 from seqlab.stopping import StopFlag
 from seqlab.text.train_config import TrainConfig
-from seqlab.text.trainer import train
+from seqlab.training import train
 
 
 @dataclass
