@@ -97,10 +97,14 @@ def _max_diff(a: dict, b: dict) -> float:
     return max(float(np.max(np.abs(a[k] - b[k]))) for k in a)
 
 
-def test_variational_dropout_draws_one_mask_per_sequence_and_matches_torch_step_by_step(monkeypatch):
+@pytest.mark.parametrize("variational", [False, True])
+def test_dropout_matches_torch_step_by_step_given_the_same_masks(monkeypatch, variational):
+    """The benchmark's gap (issue 33): with seqlab's masks in torch's network the two runs are one, step by
+    step, to float32 rounding; plain dropout draws a mask per step, --variational one per sequence."""
     drawn = _recording(monkeypatch)
-    model = CharModel(V, "lstm", hidden=H, layers=2, dropout=0.4, forget_bias=0.0, variational=True,
+    model = CharModel(V, "lstm", hidden=H, layers=2, dropout=0.4, forget_bias=0.0, variational=variational,
                       rng=np.random.default_rng(0))
+    shape = (1, B, H) if variational else (T, B, H)
     ours, opt = model, Adam(model.layers, lr=0.01)
     theirs = Replica(model)
     params = [p for p in theirs.parameters() if p.requires_grad]
@@ -110,7 +114,7 @@ def test_variational_dropout_draws_one_mask_per_sequence_and_matches_torch_step_
         ids, target, _ = batches.batch(step)
         drawn.clear()
         loss, count, s_ours = ours.loss_and_grads(ids, target, None, s_ours)
-        assert [m.shape for m in drawn] == [(1, B, H), (1, B, H)]        # between the layers, before Dense
+        assert [m.shape for m in drawn] == [shape, shape]        # between the layers, before Dense
         assert all(set(np.unique(m)) <= {0.0, np.float32(1 / 0.6)} for m in drawn)
         clip_by_global_norm(ours.layers, 1.0)
         opt.step()
@@ -121,10 +125,8 @@ def test_variational_dropout_draws_one_mask_per_sequence_and_matches_torch_step_
         topt.step()
         assert loss / count == pytest.approx(float(tloss.detach()), abs=1e-5)
     assert _max_diff(ours.arrays(), theirs.arrays()) < 2e-5
-    # with the masks the same at every step of a sequence; without --variational they differ along time
-    drawn.clear()
-    CharModel(V, "lstm", hidden=H, layers=2, dropout=0.4, rng=np.random.default_rng(0)).loss_and_grads(ids, target)
-    assert [m.shape for m in drawn] == [(T, B, H), (T, B, H)]
+    start = CharModel(V, "lstm", hidden=H, layers=2, rng=np.random.default_rng(0)).arrays()
+    assert _max_diff(ours.arrays(), start) > 1e-2   # it trained
 
 
 def test_weight_decay_is_adamw_step_by_step(corpus):

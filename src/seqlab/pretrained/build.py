@@ -29,7 +29,7 @@ from seqlab.checkpoint import load_checkpoint
 from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
 from seqlab.music.train import build_jazz_model
-from seqlab.pretrained import shakespeare_recipe
+from seqlab.pretrained import plays_recipe, shakespeare_recipe
 from seqlab.stopping import Interrupted, StopFlag, stop_on_signals
 from seqlab.text.corpus import read_text, sha256_of
 from seqlab.text.data import vocabulary
@@ -222,7 +222,22 @@ def build_shakespeare(log=print) -> dict:
     return result
 
 
-RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build_jazz}
+def build_plays(log=print) -> dict:
+    """plays_recipe.PLAYS_CONFIG on the training part of tinyshakespeare (case kept; the trainer holds out its
+    last 5% as the dev slice), scored once on the validation part: seqlab/pretrained/plays.npz."""
+    r = plays_recipe
+    train, validation = r.plays_split(read_text(data.path("tinyshakespeare")))
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file, val_file = Path(tmp) / "plays-train.txt", Path(tmp) / "plays-validation.txt"
+        write_bytes_atomic(train_file, train.encode("utf-8"))
+        write_bytes_atomic(val_file, validation.encode("utf-8"))
+        return train_bundled("plays", train_file, r.PLAYS_CONFIG, heldout_file=val_file, log=log, extra_meta={
+            "command": train_command(r.PLAYS_CONFIG, "plays-train.txt", "plays.npz"),
+            "split": "tinyshakespeare, case kept: the first 90% of the characters trains (its last 5% the dev "
+                     "slice), the last 10% validates (nanoGPT's split)"})
+
+
+RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build_jazz, "plays": build_plays}
 
 
 def main(argv: list[str] | None = None) -> int:
