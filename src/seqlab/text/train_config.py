@@ -15,7 +15,7 @@ from seqlab.values import is_number, is_whole
 
 MODES = ("lines", "stream")        # seqlab.text.data has one class for each
 CELLS = ("rnn", "lstm", "gru")     # the recurrent layers of a character model (seqlab.text.model.CELLS)
-BACKENDS = ("numpy", "torch")      # what computes a step (seqlab.text.trainer._engine)
+BACKENDS = ("numpy", "torch")      # what computes a step (seqlab.training.engine_for)
 RUNTIME = ("backend", "device", "devices")   # how a run computes, not what: a resume takes them from its caller
 
 
