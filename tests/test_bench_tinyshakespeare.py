@@ -86,3 +86,30 @@ def test_a_bad_dropout_is_one_line_and_exit_2(value):
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last == f"tinyshakespeare.py: error: --dropout must be in [0, 1), got {float(value)}"
+
+
+@pytest.mark.data
+def test_the_levers_without_masks_give_both_libraries_the_same_score_on_the_dev_slice():
+    """--warmup, --weight-decay (AdamW) and --ema are deterministic: with no dropout both libraries agree;
+    --dev scores the last 5% of the training part under its own key and never reads the validation part."""
+    dataset_path("tinyshakespeare")
+    plain = run(*SMALL, "--dropout", "0", "--dev")
+    levers = run(*SMALL, "--dropout", "0", "--dev", "--warmup", "5", "--weight-decay", "0.5", "--ema", "0.8")
+    for done in (plain, levers):
+        assert done.returncode == 0, done.stderr
+        assert "953,661 training / 50,193 dev characters" in done.stderr
+    a, b = json.loads(plain.stdout), json.loads(levers.stdout)
+    assert set(a["seqlab"]) == {"dev_nats_per_char", "seconds_per_step", "steps"}
+    assert b["seqlab"]["dev_nats_per_char"] == pytest.approx(b["torch"]["dev_nats_per_char"], abs=1e-4)
+    assert abs(a["seqlab"]["dev_nats_per_char"] - b["seqlab"]["dev_nats_per_char"]) > 1e-3   # they acted
+
+
+@pytest.mark.data
+def test_variational_dropout_runs_in_both_and_a_bad_lever_is_one_line():
+    dataset_path("tinyshakespeare")
+    done = run(*SMALL, "--dropout", "0.25", "--variational")
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout)
+    assert r["seqlab"]["val_nats_per_char"] == pytest.approx(r["torch"]["val_nats_per_char"], abs=0.05)
+    bad = run(*SMALL, "--variational", "--dropout", "0")
+    assert bad.returncode == 2 and "--variational says how --dropout's masks are drawn" in bad.stderr

@@ -20,6 +20,7 @@ from seqlab.text.model import CharModel
 from seqlab.text.train_config import TrainConfig
 from seqlab.text.train_state import Run
 from seqlab.torch_backend.train_step import TorchStep
+from seqlab.training import engine_for
 
 WORDS = ["alba", "brio", "coda", "dolce", "forte", "largo", "lento", "mezzo", "piano", "presto", "rubato",
          "segno", "tacet", "tempo", "tutti", "vivace", "allegro", "adagio", "grave", "molto"]
@@ -44,7 +45,7 @@ def _run64(cfg: TrainConfig, data) -> Run:
 def _steps(run: Run, n: int) -> list[float]:
     """n steps of the trainer's own step with the engine cfg.backend picks; the loss of each."""
     batches = run.data.batches(run.cfg, run.lm.start_id)
-    engine = trainer._engine(run)
+    engine = engine_for(run.cfg).make_step(run, trainer._check_finite)
     losses = []
     for _ in range(n):
         loss, count = trainer._train_step(run, batches, engine)
@@ -57,6 +58,7 @@ def _steps(run: Run, n: int) -> list[float]:
     ("lines", "lstm", {}, True),
     ("lines", "gru", {"embed": 6, "layers": 2}, True),
     ("stream", "lstm", {"embed": 5, "layers": 2, "seq_len": 7}, True),
+    ("stream", "lstm", {"embed": 5, "layers": 2, "seq_len": 7, "variational": True}, True),
 ])
 def test_twenty_float64_steps_give_the_numpy_engines_parameters(corpus, mode, cell, extra, dropout):
     """Same initial weights, batches and (dropout on) masks: parameters within 1e-9, same held-out score."""
@@ -88,7 +90,7 @@ def test_a_step_with_a_non_finite_gradient_changes_nothing(corpus, monkeypatch, 
     cfg = TrainConfig(hidden=8, batch_size=4, clip=1.0, backend="torch")
     run = Run(cfg, prepare_data(corpus, cfg))
     batches = run.data.batches(cfg, run.lm.start_id)
-    engine = trainer._engine(run)
+    engine = engine_for(run.cfg).make_step(run, trainer._check_finite)
     for _ in range(3):
         trainer._train_step(run, batches, engine)
     engine.sync()

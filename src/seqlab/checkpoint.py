@@ -27,6 +27,8 @@ META_KEY = "__meta__"
 # The "kind" in the metadata of what seqlab writes: a character model (seqlab.text), a jazz model (seqlab.music)
 TEXT_KIND, JAZZ_KIND = "char-model", "seqlab-jazz"
 _RESERVED = ("format", "format_version", "sha256")
+# The checkpoints shipped with the package (seqlab/pretrained/<name>.npz; `make models` rebuilds them)
+BUNDLED_DIR = Path(__file__).resolve().parent / "pretrained"
 
 
 def _canonical(meta: dict) -> bytes:

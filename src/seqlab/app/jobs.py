@@ -23,7 +23,7 @@ from seqlab.app.errors import Busy
 from seqlab.errors import UserError
 from seqlab.stopping import StopFlag
 from seqlab.text.train_config import TrainConfig
-from seqlab.text.trainer import train
+from seqlab.training import train
 
 CANCEL_WAIT = 10.0        # seconds a cancel waits for the run to stop (a step, then the staging folder's removal)
 

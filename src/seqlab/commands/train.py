@@ -59,7 +59,7 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
-    from seqlab.text.trainer import train
+    from seqlab.training import train
 
     if args.threads is not None and args.threads < 1:
         raise UserError(f"--threads must be at least 1, got {args.threads}")

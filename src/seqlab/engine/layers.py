@@ -101,29 +101,42 @@ class OneHot:
 
 
 class Dropout:
-    """Inverted dropout: keeps each unit with probability 1 − p and scales it by 1/(1 − p) while training."""
+    """Inverted dropout: keeps each unit with probability 1 − p and scales it by 1/(1 − p) while training.
+
+    shared_axis: None draws one multiplier per entry of x; an axis (0: time, for x (T, B, D)) draws one
+    mask with that axis of size 1 and uses it all along it: variational dropout (Gal & Ghahramani), the same
+    units of a sequence dropped at every step.
+    """
 
     params: dict = {}
     grads: dict = {}
 
-    def __init__(self, p: float, rng=None):
+    def __init__(self, p: float, rng=None, shared_axis: int | None = None):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"p must be in [0, 1), got {p}")
         self.p = float(p)
         self.rng = generator(rng)
+        self.shared_axis = shared_axis
         self._mask = None
         self._kept: dict[str, np.ndarray] = {}
+
+    def mask_shape(self, shape: tuple) -> tuple:
+        """The shape of the mask drawn for an x of `shape` (1 along shared_axis)."""
+        if self.shared_axis is None:
+            return tuple(shape)
+        return tuple(1 if k == self.shared_axis else n for k, n in enumerate(shape))
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         if not training or self.p == 0.0:
             self._mask = None
             return x
         keep = 1.0 - self.p
+        shape = self.mask_shape(x.shape)
         # The draws, the test and the mask reuse their arrays while the shape stays (layer.kept_array).
-        draws = self.rng.random(out=kept_array(self._kept, "draws", x.shape, np.float64))
-        kept = np.less(draws, keep, out=kept_array(self._kept, "kept", x.shape, bool))
-        self._mask = np.divide(kept, x.dtype.type(keep), out=kept_array(self._kept, "mask", x.shape, x.dtype))
-        return x * self._mask
+        draws = self.rng.random(out=kept_array(self._kept, "draws", shape, np.float64))
+        kept = np.less(draws, keep, out=kept_array(self._kept, "kept", shape, bool))
+        self._mask = np.divide(kept, x.dtype.type(keep), out=kept_array(self._kept, "mask", shape, x.dtype))
+        return x * self._mask   # (broadcast along shared_axis)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         return dy if self._mask is None else dy * self._mask

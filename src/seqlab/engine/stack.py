@@ -13,7 +13,7 @@ class Stack:
     forward: x (T, B, D) -> out (T, B, H_last); states is a list with one state per layer (or None).
     """
 
-    def __init__(self, layers: list, dropout: float = 0.0, rng=None):
+    def __init__(self, layers: list, dropout: float = 0.0, rng=None, shared_axis: int | None = None):
         if not layers:
             raise ValueError("layers must hold at least one recurrent layer")
         for below, above in zip(layers, layers[1:]):
@@ -21,7 +21,7 @@ class Stack:
                 raise ValueError(f"layer sizes do not chain: {below.output_size} outputs feed "
                                  f"{above.input_size} inputs")
         self.layers = list(layers)
-        self.dropouts = [Dropout(dropout, rng) for _ in layers[1:]]
+        self.dropouts = [Dropout(dropout, rng, shared_axis) for _ in layers[1:]]   # shared_axis: see Dropout
 
     @property
     def input_size(self) -> int:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-import seqlab.pretrained
-from seqlab.checkpoint import JAZZ_KIND, finite_or_refuse, is_checkpoint, load_checkpoint, save_checkpoint
+from seqlab.checkpoint import BUNDLED_DIR, JAZZ_KIND, finite_or_refuse, is_checkpoint, load_checkpoint, save_checkpoint
 from seqlab.engine import init
 from seqlab.errors import UserError
 from seqlab.music.events import Chord, Note
@@ -24,7 +23,7 @@ KIND = JAZZ_KIND
 def default_path() -> Path:
     """The model bundled with the package: src/seqlab/pretrained/jazz.npz."""
 
-    return Path(seqlab.pretrained.__file__).parent / "jazz.npz"
+    return BUNDLED_DIR / "jazz.npz"
 
 
 @dataclass

@@ -19,7 +19,7 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -29,13 +29,14 @@ from seqlab.checkpoint import load_checkpoint
 from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
 from seqlab.music.train import build_jazz_model
+from seqlab.pretrained import plays_recipe, shakespeare_recipe
 from seqlab.stopping import Interrupted, StopFlag, stop_on_signals
 from seqlab.text.corpus import read_text, sha256_of
 from seqlab.text.data import vocabulary
 from seqlab.text.evaluate import evaluate_file
 from seqlab.text.model import load_model
 from seqlab.text.train_config import RUNTIME, TrainConfig, command_args
-from seqlab.text.trainer import train
+from seqlab.training import train
 
 MODELS_DIR = Path(__file__).resolve().parent
 WORK_DIR = MODELS_DIR.parents[2] / "build" / "models"   # the training checkpoints (git-ignored; --work DIR)
@@ -183,13 +184,60 @@ def build_jazz(log=print) -> dict:
     return build_jazz_model(MODELS_DIR / "jazz.npz", log=epoch_log, should_stop=STOP, work=work_dir(), say=log)
 
 
+def shakespeare_commands() -> list[str]:
+    """The command lines that do what `build_shakespeare` does (for the README and the model's metadata)."""
+    r = shakespeare_recipe
+    return [train_command(r.PLAYS_CONFIG, "plays.txt", "plays.npz"),
+            train_command(r.SHAKESPEARE_CONFIG, "shakespeare-train.txt", "shakespeare.npz") + " --init plays.npz"]
+
+
 def build_shakespeare(log=print) -> dict:
-    from seqlab.pretrained.shakespeare_recipe import build_shakespeare as build  # it imports this module
+    """Pre-train shakespeare_recipe.PLAYS_CONFIG on the plays, fine-tune its SHAKESPEARE_CONFIG on the first
+    90% of the sonnets from it, and write seqlab/pretrained/shakespeare.npz with its held-out score.
 
-    return build(log=log)
+    Both stages keep their checkpoints in the build's work folder (shakespeare-plays.npz, shakespeare.npz,
+    beside the texts they train on): an interrupted build continues where it stopped, a finished stage 1 is
+    not trained again, and a stage-2 checkpoint is dropped when stage 1 had to train (it grew from another)."""
+    r = shakespeare_recipe   # read at each build (tests replace its settings)
+    work = work_dir()
+    train_file, held_file = r.write_split(work)
+    plays = r.write_plays(work)
+    pre = work / "shakespeare-plays.npz"
+    stage1 = train_stage("shakespeare stage 1", plays, replace(r.PLAYS_CONFIG, vocab_from=str(train_file)), pre,
+                         log=log, plot=False, stage=" of stage 1 (the plays)")
+    if stage1["steps_run"]:
+        (work / "shakespeare.npz").unlink(missing_ok=True)
+    commands = shakespeare_commands()
+    result = train_bundled("shakespeare", train_file, r.SHAKESPEARE_CONFIG, heldout_file=held_file, log=log,
+                           init=pre, stage=" of stage 2 (the sonnets)", extra_meta={
+                               "command": commands[1],
+                               "pretraining": {"command": commands[0],
+                                               "corpus": "tinyshakespeare in the sonnets' alphabet",
+                                               "recipe": _recipe(r.PLAYS_CONFIG),
+                                               "step": stage1["step"],
+                                               "validation": stage1["best"]},
+                               "split": "first 90% of the lower-cased sonnets by characters; last 10% held out"})
+    for done in (pre, plays, train_file, held_file):
+        done.unlink(missing_ok=True)
+    return result
 
 
-RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build_jazz}
+def build_plays(log=print) -> dict:
+    """plays_recipe.PLAYS_CONFIG on the training part of tinyshakespeare (case kept; the trainer holds out its
+    last 5% as the dev slice), scored once on the validation part: seqlab/pretrained/plays.npz."""
+    r = plays_recipe
+    train, validation = r.plays_split(read_text(data.path("tinyshakespeare")))
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file, val_file = Path(tmp) / "plays-train.txt", Path(tmp) / "plays-validation.txt"
+        write_bytes_atomic(train_file, train.encode("utf-8"))
+        write_bytes_atomic(val_file, validation.encode("utf-8"))
+        return train_bundled("plays", train_file, r.PLAYS_CONFIG, heldout_file=val_file, log=log, extra_meta={
+            "command": train_command(r.PLAYS_CONFIG, "plays-train.txt", "plays.npz"),
+            "split": "tinyshakespeare, case kept: the first 90% of the characters trains (its last 5% the dev "
+                     "slice), the last 10% validates (nanoGPT's split)"})
+
+
+RECIPES = {"dinos": build_dinos, "shakespeare": build_shakespeare, "jazz": build_jazz, "plays": build_plays}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,8 +282,8 @@ def _build(names: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    # Run as `python -m`, this file is __main__, a second copy beside the seqlab.pretrained.build that the
-    # recipes in other modules import: main() must set that one's STOP and WORK_DIR, so it runs that one's.
+    # Run as `python -m`, this file is __main__, a second copy beside the seqlab.pretrained.build that other
+    # modules (and tests) import: main() must set that one's STOP and WORK_DIR, so it runs that one's.
     from seqlab.pretrained import build
 
     sys.exit(build.main())

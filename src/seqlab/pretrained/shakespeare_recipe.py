@@ -6,11 +6,11 @@ into the sonnets' alphabet (PLAYS_MAP below). Stage 2 (fine-tuning) starts from 
 training or in model selection, and gives the held-out score. Each stage keeps its best step on a validation
 split: the last tenth of its own training text (the plays' last 10%: nanoGPT's validation split, lower-cased;
 the sonnets' 81-90%). Every position predicts the next character (stream mode, truncated backpropagation
-over 100 steps, state carried). The `shakespeare` entry of seqlab.pretrained.build's RECIPES runs
-`build_shakespeare` (about 50 minutes on a free CPU core).
+over 100 steps, state carried). This module is the recipe's data (the settings, the split, the corpus);
+seqlab.pretrained.build reads it and trains: `python -m seqlab.pretrained.build shakespeare` (about 50 minutes
+on a free CPU core).
 
-    python -m seqlab.pretrained.shakespeare_recipe               # train and write seqlab/pretrained/shakespeare.npz
-    python -m seqlab.pretrained.shakespeare_recipe --split DIR   # only write DIR/shakespeare-{train,heldout}.txt
+    python -m seqlab.pretrained.shakespeare_recipe --split DIR   # write DIR/shakespeare-{train,heldout}.txt
                                                                  # and DIR/plays.txt
 """
 
@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict, replace
 from pathlib import Path
 
 from seqlab import data
 from seqlab.errors import UserError
 from seqlab.fileio import write_bytes_atomic
-from seqlab.pretrained.build import main as build_main
-from seqlab.pretrained.build import train_bundled, train_command, train_stage, work_dir
 from seqlab.text.corpus import read_text
-from seqlab.text.train_config import RUNTIME, TrainConfig
+from seqlab.text.train_config import TrainConfig
 from seqlab.text.vocab import normalize
 
 HELDOUT = 0.1
@@ -112,51 +109,13 @@ def write_split(folder: Path) -> tuple[Path, Path]:
     return paths
 
 
-def commands() -> list[str]:
-    """The command lines that do what `build_shakespeare` does (for the README and the model's metadata)."""
-
-    return [train_command(PLAYS_CONFIG, "plays.txt", "plays.npz"),
-            train_command(SHAKESPEARE_CONFIG, "shakespeare-train.txt", "shakespeare.npz") + " --init plays.npz"]
-
-
-def build_shakespeare(log=print) -> dict:
-    """Pre-train PLAYS_CONFIG on the plays, fine-tune SHAKESPEARE_CONFIG on the first 90% of the sonnets from
-    it, and write seqlab/pretrained/shakespeare.npz with its held-out score.
-
-    Both stages keep their checkpoints in the build's work folder (shakespeare-plays.npz, shakespeare.npz,
-    beside the texts they train on): an interrupted build continues where it stopped, a finished stage 1 is
-    not trained again, and a stage-2 checkpoint is dropped when stage 1 had to train (it grew from another)."""
-    work = work_dir()
-    train_file, held_file = write_split(work)
-    plays = write_plays(work)
-    pre = work / "shakespeare-plays.npz"
-    plays_recipe = {k: v for k, v in asdict(PLAYS_CONFIG).items() if k not in RUNTIME}
-    stage1 = train_stage("shakespeare stage 1", plays, replace(PLAYS_CONFIG, vocab_from=str(train_file)), pre,
-                         log=log, plot=False, stage=" of stage 1 (the plays)")
-    if stage1["steps_run"]:
-        (work / "shakespeare.npz").unlink(missing_ok=True)
-    result = train_bundled("shakespeare", train_file, SHAKESPEARE_CONFIG, heldout_file=held_file, log=log,
-                           init=pre, stage=" of stage 2 (the sonnets)", extra_meta={
-                               "command": commands()[1],
-                               "pretraining": {"command": commands()[0],
-                                               "corpus": "tinyshakespeare in the sonnets' alphabet",
-                                               "recipe": plays_recipe,
-                                               "step": stage1["step"],
-                                               "validation": stage1["best"]},
-                               "split": "first 90% of the lower-cased sonnets by characters; last 10% held out"})
-    for done in (pre, plays, train_file, held_file):
-        done.unlink(missing_ok=True)
-    return result
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m seqlab.pretrained.shakespeare_recipe",
                                 description=__doc__.split("\n")[0])
-    p.add_argument("--split", metavar="DIR", type=Path,
-                   help="only write the 90%% training and 10%% held-out texts and the plays into DIR")
+    p.add_argument("--split", metavar="DIR", type=Path, required=True,
+                   help="write the 90%% training and 10%% held-out texts and the plays into DIR (to train "
+                        "the model: python -m seqlab.pretrained.build shakespeare)")
     args = p.parse_args(argv)
-    if args.split is None:
-        return build_main(["shakespeare"])   # with the build's handling of signals and errors
     try:
         if not args.split.is_dir():
             raise UserError(f"--split {args.split}: no such folder")

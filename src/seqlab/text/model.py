@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from seqlab import engine
-from seqlab.checkpoint import JAZZ_KIND, TEXT_KIND, finite_or_refuse, is_checkpoint, load_checkpoint, save_checkpoint
+from seqlab.checkpoint import (
+    BUNDLED_DIR,
+    JAZZ_KIND,
+    TEXT_KIND,
+    finite_or_refuse,
+    is_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from seqlab.engine import Dense, Dropout, Embedding, OneHot, Stack, init, softmax_cross_entropy
 from seqlab.engine.activations import log_softmax
 from seqlab.engine.base import check_ids, generator, load_named_arrays, named_arrays, sizes
@@ -29,7 +37,6 @@ from seqlab.text.vocab import Vocabulary, normalize
 
 CELLS = {name: getattr(engine, name.upper()) for name in CELL_NAMES}   # "lstm" -> seqlab.engine.LSTM
 START = "\n"  # the start token of a line and its end, as in the course
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 
 
 class CharModel:
@@ -37,14 +44,15 @@ class CharModel:
 
     vocab_size V; cell "rnn"|"lstm"|"gru"; hidden H units in each of `layers` layers; `dropout` between
     layers, on the embedded inputs and before the Dense layer (training only); weight_drop: DropConnect on
-    the recurrent weights W_h, one mask per batch shared by all steps (training only); embed = 0 for
+    the recurrent weights W_h, one mask per batch shared by all steps (training only); variational: the
+    dropout masks are drawn once per sequence, (1, B, ·), and used at every step (training only); embed = 0 for
     one-hot inputs (D = V), else an Embedding of that size (D = embed). States are a list with one entry
     per layer: h (B, H), or (h, c) for an LSTM; None means zeros.
     """
 
     def __init__(self, vocab_size: int, cell: str = "lstm", hidden: int = 128, layers: int = 1,
                  dropout: float = 0.0, embed: int = 0, forget_bias: float = 1.0, weight_drop: float = 0.0,
-                 *, dtype=np.float32,
+                 variational: bool = False, *, dtype=np.float32,
                  rng: np.random.Generator | None = None):
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
@@ -61,6 +69,10 @@ class CharModel:
         self.vocab_size, self.cell, self.hidden = int(vocab_size), cell, int(hidden)
         self.num_layers, self.dropout, self.embed = int(layers), float(dropout), int(embed)
         self.forget_bias, self.weight_drop = float(forget_bias), float(weight_drop)
+        if not isinstance(variational, bool):
+            raise TypeError(f"variational must be true or false, got {variational!r}")
+        self.variational = variational
+        shared = 0 if variational else None   # the time axis of (T, B, ·)
         self.drop_rng = rng
         self.dtype = np.dtype(dtype)
         V, H = self.vocab_size, self.hidden
@@ -69,9 +81,9 @@ class CharModel:
         D = self.embed or V
         kw = {"forget_bias": self.forget_bias} if cell == "lstm" else {}
         self.rnn = Stack([CELLS[cell](D if k == 0 else H, H, dtype=dtype, rng=rng, **kw)
-                          for k in range(self.num_layers)], dropout=self.dropout, rng=rng)
-        self.in_dropout = Dropout(self.dropout if self.embed else 0.0, rng)
-        self.out_dropout = Dropout(self.dropout, rng)
+                          for k in range(self.num_layers)], dropout=self.dropout, rng=rng, shared_axis=shared)
+        self.in_dropout = Dropout(self.dropout if self.embed else 0.0, rng, shared)
+        self.out_dropout = Dropout(self.dropout, rng, shared)
         self.dense = Dense(H, V, dtype=dtype, rng=rng)
         # What the optimizers walk (seqlab.engine.optim.parameters), in a fixed order.
         self.layers = [self.input, self.rnn, self.dense]
@@ -80,7 +92,8 @@ class CharModel:
     def config(self) -> dict:
         return {"vocab_size": self.vocab_size, "cell": self.cell, "hidden": self.hidden,
                 "layers": self.num_layers, "dropout": self.dropout, "embed": self.embed,
-                "forget_bias": self.forget_bias, "weight_drop": self.weight_drop, "dtype": self.dtype.name}
+                "forget_bias": self.forget_bias, "weight_drop": self.weight_drop, "variational": self.variational,
+                "dtype": self.dtype.name}
 
     @classmethod
     def from_config(cls, config: dict, rng=None) -> CharModel:
@@ -280,6 +293,8 @@ def _check_config(config, weights: dict) -> None:
     for key in ("dropout", "forget_bias", "weight_drop"):
         if type(config.get(key)) not in (int, float):
             raise TypeError(f"config.{key} is {config.get(key)!r}, expected a number")
+    if type(config.get("variational", False)) is not bool:   # older files have none: False
+        raise TypeError(f"config.variational is {config.get('variational')!r}, expected true or false")
     if config.get("dtype", "float32") not in ("float32", "float64"):
         raise ValueError(f"config.dtype is {config.get('dtype')!r}, expected float32 or float64")
     if config.get("cell") not in CELLS:

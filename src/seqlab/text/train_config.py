@@ -15,7 +15,7 @@ from seqlab.values import is_number, is_whole
 
 MODES = ("lines", "stream")        # seqlab.text.data has one class for each
 CELLS = ("rnn", "lstm", "gru")     # the recurrent layers of a character model (seqlab.text.model.CELLS)
-BACKENDS = ("numpy", "torch")      # what computes a step (seqlab.text.trainer._engine)
+BACKENDS = ("numpy", "torch")      # what computes a step (seqlab.training.engine_for)
 RUNTIME = ("backend", "device", "devices", "allow_divergence")   # how a run computes (and what it tolerates),
 # not what: a resume takes them from its caller
 
@@ -50,6 +50,8 @@ class TrainConfig:
                                 "tiny-shakespeare benchmark)", metavar="B",
                                 check=(math.isfinite, "a finite number"))
     weight_drop: float = option(0.0, "DropConnect on the recurrent weights W_h", metavar="P", check=FRACTION)
+    variational: bool = option(False, "--dropout's masks drawn once per sequence and used at every step "
+                                      "(variational dropout) instead of one per step")
     lower: bool = option(True, "do not lower-case the text", flag="--keep-case")
     vocab_from: str = option("", "take the vocabulary from this text file or dataset (normalised as the corpus) "
                                  "instead of the corpus, so that a model pre-trained here fits a later --init; "
@@ -59,8 +61,11 @@ class TrainConfig:
     seq_len: int = option(100, "stream mode: steps of truncated backpropagation", metavar="S", check=AT_LEAST_1)
     lr: float = option(2e-3, "Adam learning rate", check=(lambda v: v > 0 and math.isfinite(v),
                                                           "a positive number"))
-    weight_decay: float = option(0.0, "decoupled (AdamW-style) decay of the weight matrices, per unit of lr",
-                                 metavar="WD", check=AT_LEAST_0)
+    weight_decay: float = option(0.0, "decoupled (AdamW) decay of the weight matrices, per unit of lr: "
+                                      "W ← W·(1 − lr·WD) before each Adam step", metavar="WD", check=AT_LEAST_0)
+    ema: float = option(0.0, "evaluate, keep and write an exponential moving average of the parameters, "
+                             "avg ← D·avg + (1 − D)·param after each step; 0 for none", metavar="D",
+                        check=FRACTION)
     clip: float = option(5.0, "clip gradients to this global norm; 0 for none", metavar="NORM", check=AT_LEAST_0)
     warmup: int = option(0, "linear warm-up steps", metavar="N", check=AT_LEAST_0)
     decay_steps: int = option(0, "cosine decay of the learning rate over N steps to --min-lr-ratio of it; "
@@ -119,13 +124,15 @@ class TrainConfig:
         if given("seq_len") and self.mode == "lines":
             raise UserError("--seq-len is the length of stream mode's pieces; lines mode trains on whole lines "
                             "(add --mode stream for continuous text)")
+        if given("variational") and not self.dropout:
+            raise UserError("--variational says how --dropout's masks are drawn; give --dropout P too")
         if given("min_lr_ratio") and not self.decay_steps:
             raise UserError("--min-lr-ratio is where --decay-steps' cosine decay ends; without --decay-steps the "
                             "learning rate stays constant")
 
     def model_config(self) -> dict:
         return {k: getattr(self, k) for k in ("cell", "hidden", "layers", "dropout", "embed", "forget_bias",
-                                          "weight_drop")}
+                                          "weight_drop", "variational")}
 
     @classmethod
     def from_json(cls, obj: dict) -> TrainConfig:

@@ -9,6 +9,8 @@ They are everything the next step depends on, so a resumed run continues bit for
                             no held-out split, or at the end when the last parameters score better
     resume.param.<param>    the current parameters, to continue from
     resume.best.<param>     the best parameters, when model.* holds the current ones (written at the end)
+    resume.ema.<param>      --ema: the moving average of the parameters (what model.* holds instead of the
+                            current ones, and what is evaluated)
     resume.opt.<name>       the optimizer's state_dict (Adam: step count "t", moments "m.<i>", "v.<i>")
     resume.state.<k>.<j>    stream mode: layer k's carried recurrent state, j = 0: h (B, H), j = 1: c (B, H)
 
@@ -28,6 +30,7 @@ They are everything the next step depends on, so a resumed run continues bit for
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -39,7 +42,7 @@ from seqlab.text.data import LinesData, StreamData
 from seqlab.text.model import CharModel, LanguageModel
 from seqlab.text.train_config import TrainConfig
 
-PARAM, BEST, OPT, STATE = "resume.param.", "resume.best.", "resume.opt.", "resume.state."
+PARAM, BEST, OPT, STATE, EMA = "resume.param.", "resume.best.", "resume.opt.", "resume.state.", "resume.ema."
 
 
 def _prefixed(prefix: str, arrays: dict) -> dict:
@@ -89,6 +92,33 @@ class Run:
         self.acc = [0.0, 0]       # training loss sum and count since the last evaluation
         self.history = {"step": [], "train": [], "heldout": []}
         self.init = None          # the model the parameters started from (--init), if any
+        self.ema = None           # --ema: the average of the parameters by name (started at the first step)
+
+    def update_ema(self) -> None:
+        """avg ← D·avg + (1 − D)·param for every parameter (D = cfg.ema), after a step; the first step's
+        parameters start it."""
+        current = self.lm.model.arrays()
+        if self.ema is None:
+            self.ema = current
+            return
+        d = self.cfg.ema
+        for name, avg in self.ema.items():
+            avg *= d
+            avg += (1.0 - d) * current[name]
+
+    @contextmanager
+    def evaluated(self):
+        """The parameters that are evaluated and written meanwhile in the model: the average with --ema (the
+        current ones come back after), else the current ones."""
+        if self.ema is None:
+            yield
+            return
+        current = self.lm.model.arrays()
+        self.lm.model.load_arrays(self.ema)
+        try:
+            yield
+        finally:
+            self.lm.model.load_arrays(current)
 
     def save(self, path: Path, final: bool, use_current: bool = False, scored: dict | None = None) -> None:
         """Checkpoint: model.* = best parameters (or the current ones with use_current or no held-out);
@@ -101,6 +131,8 @@ class Run:
             extra.update(_prefixed(BEST, self.best_arrays))
         extra.update(_prefixed(OPT, self.opt.state_dict()))
         extra.update(_state_arrays(self.states))
+        if self.ema is not None:
+            extra.update(_prefixed(EMA, self.ema))
         meta = {"step": self.step, "train": {
             "config": asdict(self.cfg), "rng": self.rng.bit_generator.state, "data_sha256": self.data.sha256,
             "best": self.best, "bad_evals": self.bad_evals, "stopped_early": self.stopped_early,
@@ -109,6 +141,8 @@ class Run:
             meta["train"]["model"] = scored
         if self.best_arrays is not None and not use_current:
             model.load_arrays(self.best_arrays)
+        elif self.ema is not None:   # the current parameters' average is the model
+            model.load_arrays(self.ema)
         try:
             self.lm.save(path, extra, meta)
         finally:
@@ -125,6 +159,7 @@ class Run:
         self.best, self.bad_evals = t["best"], int(t["bad_evals"])
         self.stopped_early, self.acc, self.history = bool(t["stopped_early"]), t["acc"], t["history"]
         self.init = t.get("init")
+        self.ema = _unprefixed(EMA, arrays) or None
         if self.best["step"] is not None:
             prefix = BEST if any(k.startswith(BEST) for k in arrays) else "model."
             self.best_arrays = _unprefixed(prefix, arrays)

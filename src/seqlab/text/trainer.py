@@ -6,9 +6,10 @@
         run.restore(checkpoint)                (with resume=) after check_resumable
         _fit(run, out):
             while run.step < cfg.steps and not run.stopped_early:
-                _train_step: the step's learning rate (seqlab.text.schedule) and batch, then the engine
-                             (_engine: NumPy's or PyTorch's, by cfg.backend): loss and gradients, clipping
-                             by global norm, Adam, decoupled weight decay
+                _train_step: the step's learning rate (seqlab.text.schedule) and batch, then the engine's
+                             step (NumPy's here, numpy_step; PyTorch's given as an Engine by the layer above,
+                             seqlab.training): loss and gradients, clipping by global norm, Adam, decoupled
+                             weight decay
                 every eval_every steps:       held-out nats/char, the best parameters, early stopping
                 every sample_every steps:     samples printed
                 every checkpoint_every steps: the checkpoint, replaced atomically
@@ -18,10 +19,13 @@ What a caller controls: `cfg` (a TrainConfig), `resume` (a checkpoint to continu
 `log` (called with each line of news), `progress` (a tqdm bar when stderr is a terminal; elsewhere (CI, nohup, a
 log file) one line per evaluation with the speed instead of the bar's carriage returns), `plot`, `callback`
 (called with each evaluation and sample; an exception from it ends the run, nothing more written) and
-`should_stop` (below); `train` returns a summary dict. Where changes go: a check on each step's loss goes in
-`_train_step`; where the starting parameters come from is `Run.__init__` (the model), and which engine computes
-is `_engine`. An engine may keep the parameters on its device between steps (torch on a GPU): whatever reads
-run.lm.model or run.opt in `_fit` (evaluation, samples, checkpoints, the end) calls `current()` first.
+`should_stop` (below) and `engine` (an Engine: what computes the steps; NUMPY by default, PyTorch's from
+seqlab.torch_backend.distributed.torch_engine, which seqlab.training.train picks by cfg.backend: this module
+imports nothing of PyTorch's, the backend imports the trainer); `train` returns a summary dict. Where changes
+go: a check on each step's loss goes in `_train_step`; where the starting parameters come from is
+`Run.__init__` (the model), and the NumPy engine's step is `numpy_step`. An engine may keep the parameters
+on its device between steps (torch on a GPU): whatever reads run.lm.model or run.opt in `_fit` (evaluation,
+samples, checkpoints, the end) calls `current()` first.
 
 Stopping on request: `should_stop` is a callable polled after every step (a seqlab.stopping.StopFlag, set by
 SIGINT/SIGTERM in `seqlab train`, or by anything else: the web playground's cancel can call `flag.request()`).
@@ -51,7 +55,8 @@ import contextlib
 import math
 import sys
 import time
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -73,14 +78,35 @@ from seqlab.text.schedule import learning_rate
 from seqlab.text.train_config import RUNTIME, TrainConfig, flag
 from seqlab.text.train_state import Run, check_resumable
 from seqlab.text.warm_start import load_init
-from seqlab.torch_backend import resolve_device
 
-__all__ = ["TrainConfig", "learning_rate", "train"]
+__all__ = ["NUMPY", "Engine", "TrainConfig", "learning_rate", "train"]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What computes a run's steps, given to `train` by the layer above (seqlab.training).
+
+    make_step(run, check_finite) -> step: step(ids_in, target, mask, states, lr) -> (loss sum, count, final
+        states) does the loss and gradients, clipping by global norm, Adam and the weight decay, and calls
+        check_finite(loss, count, norm) before the update (it raises _NonFinite). An engine whose step keeps
+        run.lm.model and run.opt elsewhere between steps (torch on a GPU) gives the step a `sync()` method,
+        which _fit calls before it reads either.
+    check(cfg): UserError, before anything is read or written, when cfg's backend options cannot run here.
+    launch(n, corpus, out, cfg, should_stop=..., **kw) -> summary: runs the whole training in n processes
+        (cfg.devices > 1; None inside those processes, or where the engine has none).
+    worker: this process is one of a launched group's; the process that started it holds OUT.lock.
+    """
+
+    backend: str
+    make_step: Callable
+    check: Callable[[TrainConfig], None] = lambda cfg: None
+    launch: Callable | None = None
+    worker: bool = False
 
 
 def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: int | None = None,
           init=None, progress: bool = True, log=print, plot: bool = True, callback=None,
-          should_stop=None) -> dict:
+          should_stop=None, engine: Engine | None = None) -> dict:
     """Train (or resume) and write the checkpoint `out`; returns a summary dict.
 
     corpus: a path (or anything seqlab.data.resolve_corpus accepts). With `resume`, the configuration comes
@@ -93,42 +119,38 @@ def train(corpus, out, cfg: TrainConfig | None = None, *, resume=None, steps: in
     "samples": [str]}); an exception it raises ends the run there, with nothing more written.
     should_stop: a callable polled after each step (see the module docstring); the summary's `interrupted`
     says whether it ended the run. OUT.lock is held while the run lasts (seqlab.runlock).
+    engine: what computes the steps (the Engine above); NUMPY when None, and it must be of cfg.backend.
     """
+    engine = engine or NUMPY
     out = Path(out)
     vocab_from = cfg.vocab_from or None if cfg is not None else None
     check_output_file(out, reads=(corpus, init, vocab_from), replaceable=is_checkpoint, kind="a seqlab checkpoint")
     if plot:
         check_output_by_suffix(loss_plot_path(out), "the loss plot", reads=(corpus, init, vocab_from),
                                beside=f"-o {out}")
-    lock = RunLock(out, log=log)
-    if cfg is not None and cfg.devices > 1:
-        from seqlab.torch_backend.distributed import world  # needs PyTorch, which is optional
-
-        if world() is not None:   # a data-parallel worker: the process that started it holds the lock
-            lock = contextlib.nullcontext()
+    # a data-parallel worker: the process that started it holds the lock
+    lock = contextlib.nullcontext() if engine.worker else RunLock(out, log=log)
     with lock:
-        return _train(corpus, out, cfg, resume, steps, init, progress, log, plot, callback, should_stop)
+        return _train(corpus, out, cfg, resume, steps, init, progress, log, plot, callback, should_stop, engine)
 
 
-def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, callback, should_stop) -> dict:
+def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, callback, should_stop,
+           engine: Engine) -> dict:
     corpus = resolve_corpus(corpus, suffix=".txt")
     cfg = cfg or TrainConfig()
     cfg.check()
-    _check_engine(cfg)
+    _check_engine(cfg, engine)
     if resume is None:              # a resumed run's settings are its checkpoint's (see _check_unchanged)
         cfg.check_used(init=init is not None)
     if resume is not None and init is not None:
         raise UserError("--init and --resume do not go together: a resumed run already has its parameters")
     if init is not None and cfg.devices > 1:
         raise UserError("--init is not available with --devices > 1 yet; start one process from the model")
-    if cfg.devices > 1:
-        from seqlab.torch_backend.distributed import launch, world  # needs PyTorch, which is optional
-
-        if world() is None:   # start the processes; each comes back here inside the group
-            if callback is not None:
-                raise ValueError("callback: not available with cfg.devices > 1 (the run is in other processes)")
-            return launch(cfg.devices, corpus, out, cfg, should_stop=should_stop, resume=resume, steps=steps,
-                          progress=progress, plot=plot)
+    if cfg.devices > 1 and engine.launch is not None:   # start the processes; each comes back here in the group
+        if callback is not None:
+            raise ValueError("callback: not available with cfg.devices > 1 (the run is in other processes)")
+        return engine.launch(cfg.devices, corpus, out, cfg, should_stop=should_stop, resume=resume, steps=steps,
+                             progress=progress, plot=plot)
     if resume is not None:
         # The corpus checksum is checked against the checkpoint below; read it with the saved settings.
         resume_path = resolve_model(resume)
@@ -150,7 +172,7 @@ def _train(corpus, out: Path, cfg, resume, steps, init, progress, log, plot, cal
     if resume is not None:
         check_resumable(resume_path, arrays, meta, data, cfg.steps)
         run.restore(arrays, meta)
-    return _fit(run, out, progress, log, plot, callback, should_stop)
+    return _fit(run, out, progress, log, plot, callback, should_stop, engine)
 
 
 def _check_unchanged(cfg: TrainConfig, saved: dict, resume) -> None:
@@ -167,12 +189,13 @@ def _check_unchanged(cfg: TrainConfig, saved: dict, resume) -> None:
             raise UserError(f"{what}; a resumed run keeps its settings: leave {flag(f)} out, or start a new run")
 
 
-def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, should_stop=None) -> dict:
+def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, should_stop=None,
+         engine: Engine | None = None) -> dict:
     cfg, lm, data = run.cfg, run.lm, run.data
     stop = should_stop or (lambda: False)
     batches = data.batches(cfg, lm.start_id)
-    engine = _engine(run)
-    current = getattr(engine, "sync", lambda: None)   # run.lm.model and run.opt brought up to date
+    step = (engine or NUMPY).make_step(run, _check_finite)
+    current = getattr(step, "sync", lambda: None)   # run.lm.model and run.opt brought up to date
     terminal = progress and sys.stderr.isatty()
     bar = tqdm(total=cfg.steps, initial=run.step, unit="step", dynamic_ncols=True) if terminal else None
     say = bar.write if bar is not None else log
@@ -183,7 +206,7 @@ def _fit(run: Run, out: Path, progress: bool, log, plot: bool, callback=None, sh
     try:
         while run.step < cfg.steps and not run.stopped_early and not stop():
             try:
-                loss, count = _train_step(run, batches, engine)
+                loss, count = _train_step(run, batches, step)
             except _NonFinite as exc:
                 raise Diverged(f"training diverged at step {run.step + 1}: {exc}; {_left(out)}; try a lower "
                                f"--lr (this run: {cfg.lr:g})" + (f" or a smaller --clip (this run: {cfg.clip:g})"
@@ -287,38 +310,36 @@ def _train_step(run: Run, batches, engine) -> tuple[float, int]:
         raise _NonFinite(f"the loss is {loss / max(count, 1):g} nats/char")
     run.states = states if run.data.carries_state else None
     run.step = s + 1
+    if cfg.ema:
+        getattr(engine, "sync", lambda: None)()   # the parameters, where the engine keeps them elsewhere
+        run.update_ema()
     run.acc[0] += loss
     run.acc[1] += count
     return loss, count
 
 
-def _engine(run: Run):
-    """What computes a step, by cfg.backend: a function (ids_in, target, mask, states, lr) -> (loss sum, count,
-    final states) that does the loss and gradients, clipping by global norm, Adam and the weight decay, and
-    raises _NonFinite (through _check_finite) before the update when the loss or the gradient is not finite.
-    The NumPy engine leaves run.lm.model and run.opt as the step made them; an engine with a `sync()` method
-    (torch's, on a GPU) may keep them elsewhere between steps, and _fit calls it before it reads either.
-    "torch": seqlab.torch_backend.train_step."""
-    if run.cfg.backend == "torch":
-        from seqlab.torch_backend.train_step import make_step  # needs PyTorch, which is optional
-
-        return make_step(run, _check_finite)
+def numpy_step(run: Run, check=None):
+    """The NumPy engine's step for `run` (Engine.make_step): a function (ids_in, target, mask, states, lr) ->
+    (loss sum, count, final states) that does the loss and gradients, clipping by global norm, Adam and the
+    weight decay, and raises _NonFinite (through `check`, _check_finite by default) before the update
+    when the loss or the gradient is not finite. It leaves run.lm.model and run.opt as the step made them."""
+    check = check or _check_finite
     cfg, model, opt = run.cfg, run.lm.model, run.opt
     decayed = [p for p, _ in parameters(model.layers) if p.ndim == 2]   # weight matrices, not biases
 
-    def numpy_step(ids_in, target, mask, states, lr):
+    def step(ids_in, target, mask, states, lr):
         opt.lr = lr
         loss, count, states = model.loss_and_grads(ids_in, target, mask, states)
         norm = clip_by_global_norm(model.layers, cfg.clip) if cfg.clip else global_norm(model.layers)
-        _check_finite(loss, count, norm)   # before the update: the parameters stay good
-        opt.step()
-        if cfg.weight_decay:
-            shrink = opt.lr * cfg.weight_decay
+        check(loss, count, norm)   # before the update: the parameters stay good
+        if cfg.weight_decay:       # AdamW (torch.optim.AdamW's order): W ← W·(1 − lr·wd), then Adam's step
+            keep = 1.0 - opt.lr * cfg.weight_decay
             for w in decayed:
-                w -= shrink * w
+                w *= keep
+        opt.step()
         return loss, count, states
 
-    return numpy_step
+    return step
 
 
 def _check_finite(loss: float, count: int, norm: float) -> None:
@@ -328,22 +349,25 @@ def _check_finite(loss: float, count: int, norm: float) -> None:
                          else f"the gradient norm is {norm:g}")
 
 
-def _check_engine(cfg: TrainConfig) -> None:
+def _check_engine(cfg: TrainConfig, engine: Engine) -> None:
     """UserError, before anything is read or written, when the backend options cannot run here."""
+    if cfg.backend != engine.backend:   # a resumed run's backend is its caller's cfg's, so this holds
+        raise ValueError(f"engine: the {engine.backend} engine cannot run cfg.backend {cfg.backend!r}; "
+                         f"seqlab.training.train picks the engine of the backend")
     if cfg.backend == "numpy":
         for name, value, plain in (("device", cfg.device, "cpu"), ("devices", cfg.devices, 1)):
             if value != plain:
                 raise UserError(f"--{name} {value} needs --backend torch (the NumPy engine runs on this CPU)")
-        return
-
-    resolve_device(cfg.device)   # PyTorch installed, and the device here
+    engine.check(cfg)   # torch: PyTorch installed, and the device here
 
 
 def _evaluate(run: Run, say, suffix: str = "") -> None:
     """Record the training loss since the last evaluation and the held-out score; keep the best; stop early."""
     train_nll = run.acc[0] / max(run.acc[1], 1)
     run.acc = [0.0, 0]
-    held = run.data.heldout_nll(run.lm)
+    with run.evaluated():   # --ema: the average's score; it is what the best and the file keep
+        held = run.data.heldout_nll(run.lm)
+        arrays = run.lm.model.arrays() if held is not None else None
     run.history["step"].append(run.step)
     run.history["train"].append(train_nll)
     run.history["heldout"].append(held)
@@ -352,7 +376,7 @@ def _evaluate(run: Run, say, suffix: str = "") -> None:
         msg += f", held-out {held:.4f}"
         if run.best["nats_per_char"] is None or held < run.best["nats_per_char"]:
             run.best = {"step": run.step, "nats_per_char": held}
-            run.best_arrays = run.lm.model.arrays()
+            run.best_arrays = arrays
             run.bad_evals = 0
             msg += " (best)"
         else:
@@ -375,8 +399,12 @@ def _choose_final(run: Run, say) -> tuple[bool, float | None]:
         return True, None
     if run.stopped_early or run.step % run.cfg.eval_every == 0:
         return False, None
-    held = run.data.heldout_nll(run.lm)
+    with run.evaluated():
+        held = run.data.heldout_nll(run.lm)
     better = held < run.best["nats_per_char"]
     say(f"  step {run.step} (end): held-out {held:.4f}" + (" (kept: better than the best evaluation)"
                                                              if better else ""))
     return better, held
+
+
+NUMPY = Engine("numpy", numpy_step)   # seqlab's own engine, the default

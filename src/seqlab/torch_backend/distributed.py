@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime
+import importlib.util
 import os
 import signal
 import socket
@@ -38,10 +39,31 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from seqlab.errors import UserError
+from seqlab.text.trainer import Engine, train
 
 SIGNALS = {signal.SIGINT, signal.SIGTERM}
 WRITING, LAST = 1, 2   # phase: process 0 is writing a checkpoint; it is writing (or has written) its last one
 POLL = 0.05            # seconds between the parent's looks at its stop flag
+
+
+def torch_engine() -> Engine:
+    """The trainer's Engine for cfg.backend == "torch" (seqlab.training.train gives it): the steps of
+    seqlab.torch_backend.train_step on cfg.device; with cfg.devices > 1 it launches the processes, and inside
+    one of them (a worker) it takes the group's share of each batch and leaves OUT.lock to the parent."""
+    worker = importlib.util.find_spec("torch") is not None and world() is not None
+    return Engine("torch", _make_step, _check_device, launch=None if worker else launch, worker=worker)
+
+
+def _make_step(run, check):
+    from seqlab.torch_backend.train_step import make_step  # imports PyTorch: after _check_device
+
+    return make_step(run, check, world())
+
+
+def _check_device(cfg) -> None:
+    from seqlab.torch_backend import resolve_device
+
+    resolve_device(cfg.device)   # PyTorch installed, and the device here
 
 
 def world():
@@ -121,8 +143,6 @@ def _worker(rank: int, size: int, port: int, device: str, threads: int, job: dic
     import torch
     import torch.distributed as dist
 
-    from seqlab.text.trainer import train
-
     torch.set_num_threads(threads)
     cuda = device.startswith("cuda")
     if cuda:
@@ -136,7 +156,8 @@ def _worker(rank: int, size: int, port: int, device: str, threads: int, job: dic
             kw.update(progress=False, log=lambda *a, **k: None, plot=False)
         cfg = job["cfg"]
         cfg.device = f"cuda:{rank}" if cuda else "cpu"
-        result = train(job["corpus"], out, cfg, should_stop=_AgreedStop(shared, rank, cfg.device), **kw)
+        result = train(job["corpus"], out, cfg, should_stop=_AgreedStop(shared, rank, cfg.device),
+                       engine=torch_engine(), **kw)
         if rank == 0:
             results.put(("ok", result))
     except UserError as exc:   # the same in every process; Diverged keeps its class (exit status 3)
@@ -163,7 +184,8 @@ def _signals_held():
 
 
 def launch(n: int, corpus, out, cfg, should_stop=None, **kw) -> dict:
-    """Run seqlab.text.trainer.train(corpus, out, cfg, **kw) in `n` processes joined by torch.distributed.
+    """Run seqlab.text.trainer.train(corpus, out, cfg, **kw) in `n` processes joined by torch.distributed
+    (torch_engine's `launch`).
 
     cfg.device is "cpu" (gloo, the CPU's cores shared out) or "cuda" (one GPU a process, NCCL). should_stop
     (polled here, in this process) stops all of them after the same step; a StopFlag's second signal is

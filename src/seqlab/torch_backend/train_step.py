@@ -110,6 +110,9 @@ class TorchStep:
 
     # --- the masks, drawn as seqlab's CharModel draws them ---------------------------------------------
     def _mask(self, shape) -> np.ndarray:
+        """A dropout mask for x of `shape` (T, B, ·): (1, B, ·) with variational dropout, as seqlab's."""
+        if self.config.get("variational"):
+            shape = (1, *shape[1:])
         keep = 1.0 - self.config["dropout"]
         return np.divide(self.model.drop_rng.random(shape) < keep, self.dtype.type(keep), dtype=self.dtype)
 
@@ -173,12 +176,12 @@ class TorchStep:
             out_states = states_from_torch(state, self.cell)
             if self.clip:
                 self._clip(norm)
-            self._adam(lr)
-            if self.weight_decay:
-                shrink = lr * self.weight_decay
+            if self.weight_decay:   # seqlab's order, AdamW's: W ← W·(1 − lr·wd), then Adam's step
+                keep = 1.0 - lr * self.weight_decay
                 for p in self.params:
                     if p.ndim == 2:
-                        p -= p * shrink
+                        p *= keep
+            self._adam(lr)
         self.behind = not self.share
         if self.size > 1:
             out_states = _gather_states(out_states, self.size)
@@ -244,12 +247,11 @@ def _gather_states(states, size: int):
     return joined
 
 
-def make_step(run, check=None) -> TorchStep:
-    """The trainer's engine for cfg.backend == "torch": a TorchStep for a seqlab.text Run, on cfg.device,
-    data-parallel when this process is in a torch.distributed group."""
+def make_step(run, check=None, group=None) -> TorchStep:
+    """The trainer's step for cfg.backend == "torch": a TorchStep for a seqlab.text Run, on cfg.device,
+    data-parallel over `group` (seqlab.torch_backend.distributed.world(): (rank, size), or None alone)."""
     from seqlab.torch_backend import resolve_device
-    from seqlab.torch_backend.distributed import world
 
     cfg = run.cfg
-    return TorchStep(run.lm.model, run.opt, cfg.clip, cfg.weight_decay, resolve_device(cfg.device), world(),
+    return TorchStep(run.lm.model, run.opt, cfg.clip, cfg.weight_decay, resolve_device(cfg.device), group,
                      check)
