@@ -236,10 +236,10 @@ def test_the_default_sampling_and_plain_sampling(capsys, lm):
 def client(tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from app_helpers import models_folder
+    from app_helpers import LOCAL, models_folder
     from seqlab.app.server import create_app
 
-    with TestClient(create_app(models_folder(tmp_path_factory.mktemp("models")))) as c:
+    with TestClient(create_app(models_folder(tmp_path_factory.mktemp("models"))), base_url=LOCAL) as c:
         yield c
 
 
