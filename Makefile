@@ -35,8 +35,8 @@ docs: $(STAMP)
 docs-serve: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
-browser:
-	@sh tools/chromium.sh
+browser: $(STAMP)
+	@PLAYWRIGHT=$(BIN)/playwright sh tools/chromium.sh
 
 serve: $(STAMP)
 	$(BIN)/seqlab serve

@@ -53,16 +53,19 @@ def shots(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    if not (Path(CHROMIUM).is_file() or shutil.which("chromium")):
-        pytest.fail("the browser tests need Debian's chromium (/usr/bin/chromium): apt-get install -y chromium")
     try:
         from playwright.sync_api import sync_playwright  # here, to fail with the line below when it is missing
     except ModuleNotFoundError:
         pytest.fail("the browser tests need the playwright package: pip install '.[test]'")
+    # Debian's chromium where it is; else the one `playwright install chromium` put in Playwright's own folder
+    # (tools/chromium.sh, which `make test` runs first, provides one or the other)
+    system = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
     app = create_app(models_folder(tmp_path_factory.mktemp("models")))
     with live_server(app) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file()
-                                     else shutil.which("chromium"), args=ARGS)
+        if system is None and not Path(pw.chromium.executable_path).is_file():
+            pytest.fail("the browser tests need Chromium: apt-get install -y chromium (Debian's), or "
+                        ".venv/bin/playwright install chromium (tools/chromium.sh does one of them)")
+        browser = pw.chromium.launch(executable_path=system, args=ARGS)
         context = browser.new_context(viewport={"width": 980, "height": 700})
         offsite = []
         context.route("**/*", lambda route: (route.continue_() if route.request.url.startswith(url)
